@@ -1,0 +1,3 @@
+"""firebell: incident-response ChatOps for Slack."""
+
+__version__ = "0.1.0"

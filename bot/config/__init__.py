@@ -1,0 +1,1 @@
+"""The YAML config: typed models, loading and validation."""
