@@ -16,6 +16,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from bot.config.duration import parse_duration
 
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
 SEVERITY_LEVELS = ("P0", "P1", "P2", "P3")
 
 NotifyScope = Literal["everyone", "owning_team", "owner", "backlog"]
@@ -26,12 +28,33 @@ Classification = Literal["public", "internal", "confidential", "pii"]
 def _duration(value: object) -> timedelta:
     if isinstance(value, timedelta):
         return value
+    # pydantic reports ValueError as the user's mistake; TypeError would be a crash.
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError(f"{value} has no unit: write e.g. {value}m or {value}s")  # noqa: TRY004
     if not isinstance(value, str):
         raise ValueError("a duration is a string such as 30s, 15m, 1h or 2d")  # noqa: TRY004
     return parse_duration(value)
 
 
+def _duration_or(keyword: str, value: object) -> object:
+    """Accept `keyword` as it is, else a duration; the error names both choices."""
+    if value == keyword:
+        return value
+    try:
+        return _duration(value)
+    except ValueError as err:
+        raise ValueError(f"{err} (or {keyword})") from None
+
+
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+def _one_or_many(value: object) -> object:
+    """Let a single name stand for a list of one, as people write `consulted: data`."""
+    return [value] if isinstance(value, str) else value
+
+
+Names = Annotated[list[str], BeforeValidator(_one_or_many)]
 
 
 class _Model(BaseModel):
@@ -63,7 +86,7 @@ class SeverityPolicy(_Model):
     @field_validator("respond_within", mode="before")
     @classmethod
     def _respond_within(cls, value: object) -> object:
-        return value if value == "next_sprint" else _duration(value)
+        return _duration_or("next_sprint", value)
 
 
 def _default_levels() -> list[EscalationLevel]:
@@ -78,10 +101,10 @@ class EscalationPolicy(_Model):
     repeat_last: int = Field(default=2, ge=0)
     warn_before: Duration | None = None
 
-    @field_validator("every", "warn_before", mode="before")
+    @field_validator("every", mode="before")
     @classmethod
     def _every(cls, value: object) -> object:
-        return value if value in ("respond_within", None) else _duration(value)
+        return _duration_or("respond_within", value)
 
 
 class OnCall(_Model):
@@ -116,8 +139,8 @@ class Area(_Model):
     covers: str = ""
     responsible: str
     accountable: str
-    consulted: list[str] = Field(default_factory=list)
-    informed: list[str] = Field(default_factory=list)
+    consulted: Names = Field(default_factory=list)
+    informed: Names = Field(default_factory=list)
 
 
 class Rollback(_Model):
@@ -140,7 +163,7 @@ class Service(_Model):
 
     area: str
     classification: Classification = "internal"
-    runbooks: list[str] = Field(default_factory=list)
+    runbooks: Names = Field(default_factory=list)
     rollback: Rollback | None = None
     slo: Slo | None = None
     dashboard: str | None = None

@@ -1,0 +1,1 @@
+"""Outbox delivery: workers that claim rows, send them to Slack, and settle them."""

@@ -1,0 +1,331 @@
+"""What each outbox row means in Slack, one method per kind.
+
+Every step is safe to repeat: a row may be delivered twice after a crash (at-least-once),
+so each method first checks what Slack already has (a channel id, a message ts) and
+reuses it where Slack allows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import update
+from sqlmodel import Session, col
+
+from bot.config.model import Config
+from bot.core.channels import channel_name
+from bot.delivery.pacing import ChannelPacer
+from bot.delivery.retry import PermanentError, TransientError
+from bot.delivery.slack_calls import SlackCallError, call
+from bot.slack import render
+from bot.store.db import Store
+from bot.store.incidents import find_message, get_incident, incident_messages
+from bot.store.tables import Incident, IncidentMessage, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+_HARMLESS_INVITE_ERRORS = {"already_in_channel", "cant_invite_self"}
+_PER_USER_INVITE_ERRORS = {
+    "user_not_found",
+    "cant_invite",
+    "user_is_restricted",
+    "user_is_ultra_restricted",
+    "ura_max_channels",
+    "user_disabled",
+}
+
+
+class SlackEffects:
+    """Delivers outbox rows to Slack."""
+
+    def __init__(
+        self,
+        *,
+        client: AsyncWebClient,
+        store: Store,
+        config: Config,
+        pacer: ChannelPacer,
+        http: httpx.AsyncClient,
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.config = config
+        self.pacer = pacer
+        self.http = http
+        self._bot_user: str | None = None
+        self._handlers: dict[str, Callable[[Incident | None, dict[str, Any]], Awaitable[None]]] = {
+            "open_channel": self._open_channel,
+            "invite": self._invite,
+            "post_main": self._post_main,
+            "pin_main": self._pin_main,
+            "channel_post": self._channel_post,
+            "mirror": self._mirror,
+            "page": self._page,
+            "notice": self._notice,
+            "refresh": self._refresh,
+            "respond": self._respond,
+        }
+
+    async def deliver(self, row: OutboxMessage) -> None:
+        """Send one row; raise a DeliveryError subclass when it did not go out."""
+        handler = self._handlers.get(row.kind)
+        if handler is None:
+            raise PermanentError(f"unknown outbox kind {row.kind!r}")
+        incident = None
+        if row.incident_id is not None:
+            incident = await self.store.run(get_incident, incident_id=row.incident_id)
+            if incident is None:
+                raise PermanentError(f"incident #{row.incident_id} does not exist")
+        await handler(incident, row.payload)
+
+    async def _call(self, method: str, **params: Any) -> dict[str, Any]:
+        return await call(self.client, method, **params)
+
+    async def _post(self, channel: str, text: str, **params: Any) -> str:
+        await self.pacer.wait(channel)
+        data = await self._call("chat.postMessage", channel=channel, text=text, **params)
+        return str(data["ts"])
+
+    async def bot_user(self) -> str:
+        """The bot's own user ID (cached)."""
+        if self._bot_user is None:
+            self._bot_user = str((await self._call("auth.test"))["user_id"])
+        return self._bot_user
+
+    @staticmethod
+    def _channel(incident: Incident | None) -> tuple[Incident, str]:
+        if incident is None:
+            raise PermanentError("this message needs an incident")
+        if incident.channel_id is None:
+            raise TransientError(f"{incident.ref} has no channel yet")
+        return incident, incident.channel_id
+
+    async def _open_channel(self, incident: Incident | None, _: dict[str, Any]) -> None:
+        if incident is None or incident.channel_id:
+            return
+        name = incident.channel_name
+        for suffix in range(2, 12):
+            try:
+                data = await self._call("conversations.create", name=name, is_private=False)
+                channel_id = str(data["channel"]["id"])
+                break
+            except SlackCallError as err:
+                if err.code != "name_taken":
+                    raise
+                reuse = await self._own_channel_named(name)
+                if reuse:
+                    channel_id = reuse
+                    break
+                name = channel_name(incident.number, incident.title, suffix=suffix)
+        else:
+            raise PermanentError(f"no free channel name for {incident.ref}")
+        await self.store.run(
+            _set_channel, incident_id=incident.id, channel_id=channel_id, name=name
+        )
+
+    async def _own_channel_named(self, name: str) -> str | None:
+        """The id of channel `name` if this bot created it (an earlier, interrupted try)."""
+        me = await self.bot_user()
+        cursor = ""
+        for _ in range(50):
+            data = await self._call(
+                "conversations.list",
+                types="public_channel",
+                exclude_archived=True,
+                limit=1000,
+                cursor=cursor,
+            )
+            for channel in data.get("channels", []):
+                if channel.get("name") == name:
+                    return str(channel["id"]) if channel.get("creator") == me else None
+            cursor = str(data.get("response_metadata", {}).get("next_cursor") or "")
+            if not cursor:
+                break
+        return None
+
+    async def _invite(self, incident: Incident | None, payload: dict[str, Any]) -> None:
+        incident, channel = self._channel(incident)
+        me = await self.bot_user()
+        users = [u for u in payload.get("users", []) if u != me]
+        if not users:
+            return
+        try:
+            await self._call("conversations.invite", channel=channel, users=",".join(users))
+        except SlackCallError as err:
+            if err.code in _HARMLESS_INVITE_ERRORS:
+                return
+            if err.code not in _PER_USER_INVITE_ERRORS:
+                raise
+            # One bad user must not keep the others out: invite them one by one.
+            for user in users:
+                try:
+                    await self._call("conversations.invite", channel=channel, users=user)
+                except SlackCallError as one:
+                    if one.code not in _HARMLESS_INVITE_ERRORS | _PER_USER_INVITE_ERRORS:
+                        raise
+                    if one.code in _PER_USER_INVITE_ERRORS:
+                        log.warning("could not invite %s to %s: %s", user, incident.ref, one.code)
+
+    async def _post_main(self, incident: Incident | None, _: dict[str, Any]) -> None:
+        incident, channel = self._channel(incident)
+        if await self.store.run(find_message, incident_id=incident.id, role="main"):
+            return
+        text, blocks = render.main_message(incident, self.config)
+        ts = await self._post(channel, text, blocks=blocks)
+        await self.store.run(
+            _save_message,
+            incident_id=incident.id,
+            role="main",
+            channel=channel,
+            ts=ts,
+            revision=incident.revision,
+            data={},
+        )
+
+    async def _pin_main(self, incident: Incident | None, _: dict[str, Any]) -> None:
+        incident, channel = self._channel(incident)
+        main = await self.store.run(find_message, incident_id=incident.id, role="main")
+        if main is None:
+            raise PermanentError(f"{incident.ref} has no main message to pin")
+        try:
+            await self._call("pins.add", channel=channel, timestamp=main.ts)
+        except SlackCallError as err:
+            if err.code != "already_pinned":
+                raise
+
+    async def _channel_post(self, incident: Incident | None, payload: dict[str, Any]) -> None:
+        _, channel = self._channel(incident)
+        await self._post(channel, str(payload["text"]))
+
+    async def _mirror(self, incident: Incident | None, payload: dict[str, Any]) -> None:
+        if incident is None:
+            raise PermanentError("a mirror needs an incident")
+        channel, role = str(payload["channel"]), str(payload["role"])
+        if await self.store.run(find_message, incident_id=incident.id, role=role, channel=channel):
+            return
+        text, blocks = render.main_message(incident, self.config, channel_id=incident.channel_id)
+        ts = await self._post(channel, text, blocks=blocks)
+        await self.store.run(
+            _save_message,
+            incident_id=incident.id,
+            role=role,
+            channel=channel,
+            ts=ts,
+            revision=incident.revision,
+            data={},
+        )
+        # A change may have landed while this was in flight: catch up at once.
+        await self._refresh(incident, {})
+
+    async def _page(self, incident: Incident | None, payload: dict[str, Any]) -> None:
+        if incident is None:
+            raise PermanentError("a page needs an incident")
+        user = str(payload["user"])
+        data = await self._call("conversations.open", users=user)
+        dm = str(data["channel"]["id"])
+        details = {k: payload.get(k) for k in ("role", "team", "reason")}
+        text, blocks = render.page_message(
+            incident,
+            self.config,
+            role=str(details["role"]),
+            team=details["team"],
+            reason=str(details["reason"]),
+            channel_id=incident.channel_id,
+        )
+        ts = await self._post(dm, text, blocks=blocks)
+        await self.store.run(
+            _save_message,
+            incident_id=incident.id,
+            role="page",
+            channel=dm,
+            ts=ts,
+            revision=incident.revision,
+            data=details,
+        )
+
+    async def _notice(self, _: Incident | None, payload: dict[str, Any]) -> None:
+        data = await self._call("conversations.open", users=str(payload["user"]))
+        await self._post(str(data["channel"]["id"]), str(payload["text"]))
+
+    async def _refresh(self, incident: Incident | None, _: dict[str, Any]) -> None:
+        if incident is None:
+            raise PermanentError("a refresh needs an incident")
+        current = await self.store.run(get_incident, incident_id=incident.id)
+        assert current is not None  # noqa: S101 - incidents are never deleted
+        for message in await self.store.run(incident_messages, incident_id=current.id):
+            if message.revision >= current.revision:
+                continue
+            if message.role == "page":
+                text, blocks = render.page_message(
+                    current,
+                    self.config,
+                    role=str(message.data.get("role")),
+                    team=message.data.get("team"),
+                    reason=str(message.data.get("reason")),
+                    channel_id=current.channel_id,
+                )
+            else:
+                link = None if message.role == "main" else current.channel_id
+                text, blocks = render.main_message(current, self.config, channel_id=link)
+            try:
+                await self._call(
+                    "chat.update", channel=message.channel, ts=message.ts, text=text, blocks=blocks
+                )
+            except SlackCallError as err:
+                if err.code not in ("message_not_found", "cant_update_message"):
+                    raise
+            await self.store.run(_mark_revision, message_id=message.id, revision=current.revision)
+
+    async def _respond(self, _: Incident | None, payload: dict[str, Any]) -> None:
+        try:
+            response = await self.http.post(
+                str(payload["url"]),
+                json={
+                    "response_type": "ephemeral",
+                    "replace_original": False,
+                    "text": str(payload["text"]),
+                },
+            )
+        except httpx.HTTPError as err:
+            raise TransientError(f"response_url: {type(err).__name__}") from err
+        if response.status_code >= 500:
+            raise TransientError(f"response_url: HTTP {response.status_code}")
+        if response.status_code >= 400:
+            raise PermanentError(f"response_url: HTTP {response.status_code}")
+
+
+def _set_channel(session: Session, *, incident_id: int, channel_id: str, name: str) -> None:
+    session.execute(
+        update(Incident)
+        .where(col(Incident.id) == incident_id, col(Incident.channel_id).is_(None))
+        .values(channel_id=channel_id, channel_name=name)
+    )
+
+
+def _save_message(
+    session: Session,
+    *,
+    incident_id: int,
+    role: str,
+    channel: str,
+    ts: str,
+    revision: int,
+    data: dict[str, Any],
+) -> None:
+    message = find_message(session, incident_id=incident_id, role=role, channel=channel)
+    if message is None:
+        message = IncidentMessage(incident_id=incident_id, role=role, channel=channel, ts=ts)
+    message.ts, message.revision, message.data = ts, revision, data
+    session.add(message)
+
+
+def _mark_revision(session: Session, *, message_id: int, revision: int) -> None:
+    session.execute(
+        update(IncidentMessage)
+        .where(col(IncidentMessage.id) == message_id, col(IncidentMessage.revision) < revision)
+        .values(revision=revision)
+    )

@@ -1,0 +1,168 @@
+"""The outbox worker: claim lane heads, deliver them, settle, repeat.
+
+One worker runs per process. It claims the heads of up to `concurrency` lanes, and
+each lane is drained by one task: after a row is settled, the next row of the same lane
+is claimed in the same transaction, so an incident's messages follow each other without
+waiting for the next poll. A use case that commits rows calls `wake()`; rows written
+by other replicas, and retries, are found by a slow poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlmodel import Session
+
+from bot.delivery.effects import SlackEffects
+from bot.delivery.retry import (
+    MAX_ATTEMPTS,
+    Backoff,
+    DeliveryError,
+    PermanentError,
+    RateLimitedError,
+)
+from bot.store import outbox
+from bot.store.db import Store, db_now
+from bot.store.tables import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DeliveryStats:
+    """Counters for `/metrics`."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+
+class DeliveryWorker:
+    """Delivers outbox rows until stopped."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        effects: SlackEffects,
+        owner: str | None = None,
+        concurrency: int = 16,
+        lease: timedelta = timedelta(seconds=60),
+        poll_interval: float = 1.0,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.store = store
+        self.effects = effects
+        self.owner = owner or f"worker-{uuid.uuid4().hex[:12]}"
+        self.concurrency = concurrency
+        self.lease = lease
+        self.poll_interval = poll_interval
+        self.backoff = backoff or Backoff()
+        self.stats = DeliveryStats()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._lanes: set[asyncio.Task[None]] = set()
+
+    def wake(self) -> None:
+        """Look for new rows now (call from the event loop)."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Claim and deliver until `stop()`."""
+        while not self._stopping:
+            # Cleared before claiming, so a wake during the claim is not lost.
+            self._wake.clear()
+            free = self.concurrency - len(self._lanes)
+            if free > 0:
+                try:
+                    rows = await self.store.run(self._claim, limit=free)
+                except Exception:
+                    log.exception("claiming outbox rows failed; trying again shortly")
+                    rows = []
+                for row in rows:
+                    task = asyncio.create_task(self._drain(row), name=f"lane {row.lane}")
+                    self._lanes.add(task)
+                    task.add_done_callback(self._lane_done)
+                if len(rows) == free:
+                    continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+
+    def _lane_done(self, task: asyncio.Task[None]) -> None:
+        self._lanes.discard(task)
+        self._wake.set()
+
+    async def stop(self, *, grace: float = 5.0) -> None:
+        """Stop claiming, let lanes in flight finish briefly, hand back the rest."""
+        self._stopping = True
+        self._wake.set()
+        if self._lanes:
+            _, pending = await asyncio.wait(set(self._lanes), timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        await self.store.run(outbox.release, owner=self.owner)
+
+    def _claim(self, session: Session, *, limit: int) -> Sequence[OutboxMessage]:
+        return outbox.claim(
+            session, owner=self.owner, now=db_now(session), lease=self.lease, limit=limit
+        )
+
+    async def _drain(self, row: OutboxMessage | None) -> None:
+        while row is not None and not self._stopping:
+            error = await self._deliver(row)
+            row = await self.store.run(self._settle, row, error)
+
+    async def _deliver(self, row: OutboxMessage) -> DeliveryError | None:
+        try:
+            await self.effects.deliver(row)
+        except DeliveryError as err:
+            return err
+        except Exception as err:
+            log.exception("delivering outbox row %s (%s) crashed", row.id, row.kind)
+            return PermanentError(f"{type(err).__name__}: {err}")
+        return None
+
+    def _settle(
+        self, session: Session, row: OutboxMessage, error: DeliveryError | None
+    ) -> OutboxMessage | None:
+        """Record the outcome; claim the next row of the lane if one is due."""
+        assert row.id is not None  # noqa: S101
+        now = db_now(session)
+        if error is None:
+            outbox.settle_sent(session, row_id=row.id, owner=self.owner, now=now)
+            self.stats.sent += 1
+            self.stats.by_kind[row.kind] = self.stats.by_kind.get(row.kind, 0) + 1
+        elif isinstance(error, RateLimitedError):
+            at = now + timedelta(seconds=error.retry_after)
+            outbox.settle_retry(
+                session,
+                row_id=row.id,
+                owner=self.owner,
+                at=at,
+                error=str(error),
+                count_attempt=False,
+            )
+            self.stats.retried += 1
+            return None
+        elif isinstance(error, PermanentError) or row.attempts >= MAX_ATTEMPTS:
+            log.error("giving up on outbox row %s (%s): %s", row.id, row.kind, error)
+            outbox.settle_failed(session, row_id=row.id, owner=self.owner, error=str(error))
+            self.stats.failed += 1
+        else:
+            at = now + self.backoff.delay(row.attempts)
+            log.warning("outbox row %s (%s) failed, retrying: %s", row.id, row.kind, error)
+            outbox.settle_retry(session, row_id=row.id, owner=self.owner, at=at, error=str(error))
+            self.stats.retried += 1
+            return None
+        nxt = outbox.claim(
+            session, owner=self.owner, now=now, lease=self.lease, limit=1, lane=row.lane
+        )
+        return nxt[0] if nxt else None

@@ -1,0 +1,44 @@
+"""`GET /metrics`: the bot's own SLIs in Prometheus text format."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from bot.store.tables import Incident, OutboxMessage
+
+
+def render_metrics(session: Session, *, worker: Any) -> str:
+    """Counters of this process's delivery and gauges read from the database."""
+    pending = session.execute(
+        select(func.count()).select_from(OutboxMessage).where(col(OutboxMessage.done).is_(False))
+    ).scalar_one()
+    failed = session.execute(
+        select(func.count()).select_from(OutboxMessage).where(col(OutboxMessage.failed).is_(True))
+    ).scalar_one()
+    by_state = session.execute(
+        select(col(Incident.state), func.count()).group_by(Incident.state)
+    ).all()
+    lines = [
+        "# HELP firebell_outbox_pending Outbox rows waiting to be delivered.",
+        "# TYPE firebell_outbox_pending gauge",
+        f"firebell_outbox_pending {pending}",
+        "# HELP firebell_outbox_failed Outbox rows given up on.",
+        "# TYPE firebell_outbox_failed gauge",
+        f"firebell_outbox_failed {failed}",
+        "# HELP firebell_incidents Incidents by state.",
+        "# TYPE firebell_incidents gauge",
+        *(f'firebell_incidents{{state="{state}"}} {count}' for state, count in by_state),
+    ]
+    if worker is not None:
+        stats = worker.stats
+        lines += [
+            "# HELP firebell_deliveries_total Outbox rows this process delivered, by result.",
+            "# TYPE firebell_deliveries_total counter",
+            f'firebell_deliveries_total{{result="sent"}} {stats.sent}',
+            f'firebell_deliveries_total{{result="retried"}} {stats.retried}',
+            f'firebell_deliveries_total{{result="failed"}} {stats.failed}',
+        ]
+    return "\n".join(lines) + "\n"

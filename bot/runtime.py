@@ -1,0 +1,48 @@
+"""What the edges share while firebell runs: config, store, and the delivery worker."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlmodel import Session
+
+from bot.config.model import Config
+from bot.store.db import Store, db_now
+from bot.store.outbox import enqueue
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """The one object listeners and workers get; built by `create_app`."""
+
+    config: Config
+    store: Store
+    wake_delivery: Callable[[], None] = field(default=lambda: None)
+    instance: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+
+    async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run a use case in one transaction, then wake delivery for what it queued."""
+        result = await self.store.run(fn, *args, **kwargs)
+        self.wake_delivery()
+        return result
+
+    async def tell(self, response_url: str, text: str) -> None:
+        """Queue an ephemeral answer to a button press (through its response_url)."""
+
+        def _queue(session: Session) -> None:
+            enqueue(
+                session,
+                kind="respond",
+                lane=f"respond:{uuid.uuid4().hex}",
+                now=db_now(session),
+                payload={"url": response_url, "text": text},
+            )
+
+        await self.run(_queue)

@@ -1,0 +1,144 @@
+"""The transactional outbox: enqueue with the change, claim with a lease, settle.
+
+A row is claimable when it is due, nobody holds a live lease on it, and no earlier row
+of its lane is still undelivered: rows of a lane go out strictly in order, lanes in
+parallel. On PostgreSQL the claim uses `FOR UPDATE SKIP LOCKED`, so replicas never
+wait on each other; SQLite has one writer, so its claim is atomic as it stands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col
+
+from bot.store.tables import OutboxMessage
+
+
+def enqueue(
+    session: Session,
+    *,
+    kind: str,
+    lane: str,
+    now: datetime,
+    payload: dict[str, Any] | None = None,
+    incident_id: int | None = None,
+) -> OutboxMessage:
+    """Add a message to send once the surrounding transaction commits."""
+    row = OutboxMessage(
+        incident_id=incident_id,
+        lane=lane,
+        kind=kind,
+        payload=payload or {},
+        created_at=now,
+        next_attempt_at=now,
+    )
+    session.add(row)
+    return row
+
+
+def _claimable(now: datetime) -> Any:
+    earlier = aliased(OutboxMessage)
+    return and_(
+        col(OutboxMessage.done).is_(False),
+        col(OutboxMessage.next_attempt_at) <= now,
+        (col(OutboxMessage.lease_until).is_(None)) | (col(OutboxMessage.lease_until) < now),
+        ~exists().where(
+            col(earlier.lane) == col(OutboxMessage.lane),
+            col(earlier.done).is_(False),
+            col(earlier.id) < col(OutboxMessage.id),
+        ),
+    )
+
+
+def claim(
+    session: Session,
+    *,
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    lane: str | None = None,
+) -> Sequence[OutboxMessage]:
+    """Lease up to `limit` deliverable rows (the heads of their lanes) to `owner`."""
+    query = select(OutboxMessage).where(_claimable(now)).order_by(col(OutboxMessage.id))
+    if lane is not None:
+        query = query.where(col(OutboxMessage.lane) == lane)
+    query = query.limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=OutboxMessage)
+    rows = list(session.execute(query).scalars())
+    for row in rows:
+        row.lease_owner = owner
+        row.lease_until = now + lease
+        row.attempts += 1
+    session.flush()
+    return rows
+
+
+def settle_sent(session: Session, *, row_id: int, owner: str, now: datetime) -> None:
+    """Mark a row delivered."""
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.lease_owner) == owner)
+        .values(done=True, sent_at=now, lease_owner=None, lease_until=None, last_error=None)
+    )
+
+
+def settle_failed(session: Session, *, row_id: int, owner: str, error: str) -> None:
+    """Give up on a row for good (a permanent error); its lane moves on."""
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.lease_owner) == owner)
+        .values(done=True, failed=True, lease_owner=None, lease_until=None, last_error=error)
+    )
+
+
+def settle_retry(
+    session: Session,
+    *,
+    row_id: int,
+    owner: str,
+    at: datetime,
+    error: str,
+    count_attempt: bool = True,
+) -> None:
+    """Release a row to be tried again at `at`."""
+    values: dict[str, Any] = {
+        "next_attempt_at": at,
+        "lease_owner": None,
+        "lease_until": None,
+        "last_error": error,
+    }
+    if not count_attempt:
+        values["attempts"] = col(OutboxMessage.attempts) - 1
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.lease_owner) == owner)
+        .values(**values)
+    )
+
+
+def release(session: Session, *, owner: str) -> int:
+    """Hand back every lease `owner` holds (clean shutdown); returns how many."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.lease_owner) == owner, col(OutboxMessage.done).is_(False))
+        .values(lease_owner=None, lease_until=None, attempts=col(OutboxMessage.attempts) - 1)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def pending_count(session: Session) -> int:
+    """How many rows are still to be delivered."""
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(col(OutboxMessage.done).is_(False))
+        ).scalar_one()
+    )

@@ -1,0 +1,150 @@
+"""Every table firebell keeps, in one place.
+
+JSON columns are replaced, never mutated in place (SQLAlchemy does not track in-place
+changes of a plain JSON column).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from bot.store.types import UTCDateTime
+
+
+def _json_column() -> Any:
+    return Column(JSON, nullable=False, default=dict)
+
+
+class Counter(SQLModel, table=True):
+    """Gapless counters (incident numbers), bumped under a row lock."""
+
+    name: str = Field(primary_key=True, max_length=40)
+    value: int = 0
+
+
+class Incident(SQLModel, table=True):
+    """One incident, `INC-<number>`."""
+
+    __table_args__ = (UniqueConstraint("number"), UniqueConstraint("request_key"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: int
+    title: str = Field(max_length=200)
+    description: str = ""
+    severity: str = Field(max_length=2)
+    state: str = Field(default="open", max_length=20, index=True)
+    area: str = Field(max_length=80)
+    service: str | None = Field(default=None, max_length=80)
+    declared_by: str = Field(max_length=40)
+    declared_at: datetime = Field(sa_type=UTCDateTime)
+    lead: str | None = Field(default=None, max_length=40)
+    acknowledged_by: str | None = Field(default=None, max_length=40)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    mitigated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_by: str | None = Field(default=None, max_length=40)
+    summary: str = ""
+    response_deadline: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    escalation_level: int = 1
+    last_status_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    channel_name: str = Field(max_length=80)
+    channel_id: str | None = Field(default=None, max_length=40, index=True)
+    revision: int = 1
+    # Identifies the Slack request that declared it, so a retried request finds the
+    # incident it already created instead of declaring a second one.
+    request_key: str | None = Field(default=None, max_length=120)
+
+    @property
+    def ref(self) -> str:
+        """`INC-<n>`, as people say it."""
+        return f"INC-{self.number}"
+
+
+class IncidentMessage(SQLModel, table=True):
+    """A Slack message that shows an incident and is refreshed when it changes."""
+
+    __table_args__ = (UniqueConstraint("incident_id", "role", "channel"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    role: str = Field(max_length=20)  # main, announcement, backlog, page
+    channel: str = Field(max_length=40)
+    ts: str = Field(max_length=40)
+    revision: int = 0
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=_json_column())
+
+
+class TimelineEntry(SQLModel, table=True):
+    """What happened in an incident, by whom, when."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor: str = Field(max_length=40)
+    kind: str = Field(max_length=40)
+    text: str = ""
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=_json_column())
+
+
+class AuditRecord(SQLModel, table=True):
+    """Append-only record of every state-changing action."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    actor: str = Field(max_length=40)
+    action: str = Field(max_length=60)
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=_json_column())
+
+
+class OutboxMessage(SQLModel, table=True):
+    """Something to send, written in the same transaction as the change behind it.
+
+    Rows of one `lane` are delivered strictly in id order; lanes run in parallel.
+    A worker holds a row through a lease (`lease_owner`, `lease_until`), so a row held
+    by a dead worker is taken over once its lease runs out.
+    """
+
+    __table_args__ = (
+        Index("ix_outbox_pending", "done", "next_attempt_at"),
+        Index("ix_outbox_lane", "lane", "done", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+    lane: str = Field(max_length=120)
+    kind: str = Field(max_length=40)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=_json_column())
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
+    attempts: int = 0
+    done: bool = False
+    lease_owner: str | None = Field(default=None, max_length=80)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    failed: bool = False
+    last_error: str | None = None
+
+
+class Deadline(SQLModel, table=True):
+    """A moment the bot must act at: a response deadline, an escalation step, a reminder.
+
+    Deadlines are rows, not scheduler state: whichever process claims a due row
+    (`fired_at` set under a lock) acts on it, once.
+    """
+
+    __table_args__ = (Index("ix_deadline_due", "fired_at", "cancelled", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    kind: str = Field(max_length=30)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    level: int = 0
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=_json_column())
+    fired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    fired_by: str | None = Field(default=None, max_length=80)
+    cancelled: bool = False

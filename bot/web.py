@@ -1,0 +1,163 @@
+"""The ASGI app: Slack's endpoint, health checks and metrics, plus the workers' lifespan.
+
+`create_app(settings)` builds everything (engine, Slack client, Bolt app, delivery
+worker); nothing is built at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import aiohttp
+import httpx
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from bot.config.load import load_config
+from bot.config.model import Config
+from bot.delivery.effects import SlackEffects
+from bot.delivery.pacing import ChannelPacer
+from bot.delivery.retry import Backoff
+from bot.delivery.worker import DeliveryWorker
+from bot.metrics import render_metrics
+from bot.runtime import Runtime
+from bot.settings import Settings
+from bot.slack.app import build_bolt_app
+from bot.store.db import Store, make_engine
+from bot.store.migrate import is_at_head
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """Knobs tests, drills and benchmarks turn; the defaults suit production."""
+
+    slack_timeout: float = 10.0
+    delivery_concurrency: int = 16
+    lease: timedelta = timedelta(seconds=60)
+    poll_interval: float = 1.0
+    backoff: Backoff = field(default_factory=Backoff)
+    channel_per_second: float = 1.0
+    channel_burst: int = 3
+    socket_mode: bool = False
+
+
+def create_app(
+    settings: Settings, *, config: Config | None = None, tuning: Tuning = Tuning()
+) -> Starlette:
+    """Build firebell's ASGI app from settings (and an already loaded config)."""
+    token, signing_secret = settings.require_slack(socket_mode=tuning.socket_mode)
+    config = config or load_config(settings.firebell_config)
+    store = Store(make_engine(settings.database_url))
+    runtime = Runtime(config=config, store=store)
+    client = AsyncWebClient(
+        token=token,
+        base_url=settings.slack_api_url,
+        timeout=int(max(tuning.slack_timeout, 1)),
+        retry_handlers=[],
+    )
+    bolt = build_bolt_app(runtime, client=client, signing_secret=signing_secret)
+    handler = AsyncSlackRequestHandler(bolt)
+
+    async def slack_events(request: Request) -> Response:
+        return await handler.handle(request)
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> Response:
+        try:
+            ready = await asyncio.to_thread(_database_ready, store)
+        except Exception as err:
+            return JSONResponse({"status": "unavailable", "reason": type(err).__name__}, 503)
+        if not ready:
+            return JSONResponse(
+                {
+                    "status": "unavailable",
+                    "reason": "database is not at the newest migration; run `firebell db upgrade`",
+                },
+                503,
+            )
+        return JSONResponse({"status": "ready"})
+
+    async def metrics(_: Request) -> Response:
+        body = await runtime.store.run(render_metrics, worker=app.state.worker)
+        return PlainTextResponse(body, media_type="text/plain; version=0.0.4")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        client.session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=tuning.slack_timeout)
+        )
+        http = httpx.AsyncClient(timeout=tuning.slack_timeout)
+        effects = SlackEffects(
+            client=client,
+            store=store,
+            config=config,
+            http=http,
+            pacer=ChannelPacer(per_second=tuning.channel_per_second, burst=tuning.channel_burst),
+        )
+        worker = DeliveryWorker(
+            store=store,
+            effects=effects,
+            owner=f"firebell-{runtime.instance}",
+            concurrency=tuning.delivery_concurrency,
+            lease=tuning.lease,
+            poll_interval=tuning.poll_interval,
+            backoff=tuning.backoff,
+        )
+        app.state.worker = worker
+        runtime.wake_delivery = worker.wake
+        delivery = asyncio.create_task(worker.run(), name="outbox delivery")
+        socket = await _start_socket_mode(bolt, settings) if tuning.socket_mode else None
+        log.info("firebell is up (instance %s)", runtime.instance)
+        try:
+            yield
+        finally:
+            if socket is not None:
+                await socket.close_async()  # type: ignore[no-untyped-call]
+            await worker.stop()
+            await delivery
+            await http.aclose()
+            await client.session.close()
+            store.dispose()
+            log.info("firebell stopped cleanly")
+
+    app = Starlette(
+        routes=[
+            Route("/slack/events", slack_events, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    app.state.worker = None
+    return app
+
+
+def _database_ready(store: Store) -> bool:
+    with store.engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    return is_at_head(store.engine)
+
+
+async def _start_socket_mode(bolt: AsyncApp, settings: Settings) -> AsyncSocketModeHandler:
+    assert settings.slack_app_token is not None  # noqa: S101 - checked by require_slack
+    socket = AsyncSocketModeHandler(bolt, settings.slack_app_token.get_secret_value())
+    await socket.connect_async()  # type: ignore[no-untyped-call]
+    return socket
