@@ -99,7 +99,9 @@ def fake() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture
-def firebell(store: Store, database_url: str, config: Config, fake: FakeSlack) -> Iterator[Firebell]:
+def firebell(
+    store: Store, database_url: str, config: Config, fake: FakeSlack
+) -> Iterator[Firebell]:
     """firebell serving on a real port against the fake Slack."""
     app = Firebell(database_url=database_url, config=config, fake=fake).start()
     yield app

@@ -66,7 +66,6 @@ class Firebell:
             timeout_graceful_shutdown=5,
         )
         self._server = uvicorn.Server(config)
-        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         server = self._server
         self._thread = threading.Thread(
             target=lambda: asyncio.run(server.serve(sockets=[sock])), name="firebell", daemon=True

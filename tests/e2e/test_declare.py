@@ -22,13 +22,16 @@ def test_declare_p1_opens_channel_pins_main_message_and_pages_owning_team(
     assert "INC-1" in response.json()["text"]
 
     channel = _declared_channel(fake, "inc-1-checkout-answers-are-wrong")
-    members = fake.wait_for(
-        lambda: (c := fake.channel_by_name("inc-1-checkout-answers-are-wrong"))
-        and {"U0OTHER", "U01MLLEAD"} <= c.members and c.members
-    )
-    assert "U01DA1" not in members  # consulted teams are not paged for owning_team
+    def members() -> set[str]:
+        found = fake.channel_by_name("inc-1-checkout-answers-are-wrong")
+        return found.members if found and {"U0OTHER", "U01MLLEAD"} <= found.members else set()
+
+    assert "U01ML1" in fake.wait_for(members)
+    assert "U01DA1" not in members()  # consulted teams are not paged for owning_team
     main = fake.wait_for(lambda: fake.messages_in(channel))[0]
-    labels = [e["text"]["text"] for b in main.blocks if b["type"] == "actions" for e in b["elements"]]
+    labels = [
+        e["text"]["text"] for b in main.blocks if b["type"] == "actions" for e in b["elements"]
+    ]
     assert labels == ["Acknowledge", "Resolve"]
     fake.wait_for(lambda: (channel, main.ts) in fake.pins)
     dm = fake.wait_for(lambda: fake.dms_to("U01MLLEAD"))[0]
