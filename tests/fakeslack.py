@@ -1,0 +1,397 @@
+"""A fake Slack Web API served over real HTTP, for end-to-end tests.
+
+The bot talks to it as it talks to Slack: point ``SLACK_API_URL`` at ``fake.api_url``.
+It keeps users, channels, messages, pins and views, answers with Slack's response shapes
+and error codes, enforces Slack's rules (channel names, Block Kit limits, trigger_id
+expiry, an optional per-channel rate limit) and injects faults on demand. Attributes
+such as ``fake.channels`` are the live state; query methods return snapshots.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlsplit
+
+from tests.fakeslack_api import SlackWebApi
+from tests.fakeslack_model import (
+    APP_ID,
+    BOT_ID,
+    BOT_USER_ID,
+    TEAM_DOMAIN,
+    TEAM_ID,
+    Call,
+    Channel,
+    Edit,
+    Ephemeral,
+    Fault,
+    Json,
+    Message,
+    ResponsePost,
+    SlackError,
+    User,
+    View,
+)
+
+__all__ = [
+    "APP_ID",
+    "BOT_ID",
+    "BOT_USER_ID",
+    "TEAM_DOMAIN",
+    "TEAM_ID",
+    "Call",
+    "Channel",
+    "Edit",
+    "Ephemeral",
+    "FakeSlack",
+    "Message",
+    "ResponsePost",
+    "User",
+    "View",
+]
+
+T = TypeVar("T")
+
+RESPONSE_URL_USES = 5  # Slack accepts five posts to one response URL
+_FAULT_KINDS = frozenset({"429", "500", "503", "timeout", "latency"})
+
+
+@dataclass
+class _Reply:
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/json; charset=utf-8"
+    drop: bool = False
+
+
+def _json_reply(payload: Json, status: int = 200, headers: dict[str, str] | None = None) -> _Reply:
+    return _Reply(status, json.dumps(payload).encode(), headers or {})
+
+
+def _parse_params(query: str, content_type: str, body: bytes) -> Json:
+    params: Json = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
+    if not body:
+        return params
+    if content_type.startswith("application/json"):
+        data = json.loads(body)
+        if not isinstance(data, dict):
+            raise ValueError("a JSON body must be an object")
+        params.update(data)
+    else:
+        form = parse_qs(body.decode(), keep_blank_values=True)
+        params.update({k: v[0] for k, v in form.items()})
+    return params
+
+
+class FakeSlack(SlackWebApi):
+    """Slack's Web API and response URLs, in memory, on ``127.0.0.1:<free port>``."""
+
+    def __init__(self, *, bot_token: str = "xoxb-test-token") -> None:  # noqa: S107
+        self.bot_token = bot_token
+        self._stopping = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        super().__init__()
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> FakeSlack:
+        """Serve on a free port in a daemon thread."""
+        self._stopping.clear()
+        self._server = _Server(self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.01},  # stop() waits up to this long
+            name="fakeslack",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving; wakes requests sleeping in injected latency or timeouts."""
+        self._stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT``, once started."""
+        if self._server is None:
+            raise RuntimeError("FakeSlack is not started")
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def api_url(self) -> str:
+        """What SLACK_API_URL should be; slack_sdk calls ``{api_url}{method}``."""
+        return f"{self.base_url}/api/"
+
+    def reset(self) -> None:
+        """Back to the initial workspace: no messages, calls, faults, latency or limits."""
+        with self._lock:
+            super().reset()
+            self.calls: list[Call] = []
+            self.responses: list[ResponsePost] = []
+            self.latency = 0.0
+            self._faults: list[Fault] = []
+            self._response_uses: dict[str, int] = {}
+
+    def response_url(self) -> str:
+        """A fresh response URL (five posts allowed); posts land in ``responses``."""
+        with self._lock:
+            url_id = secrets.token_hex(8)
+            self._response_uses[url_id] = 0
+        return f"{self.base_url}/response/{url_id}"
+
+    def inject(
+        self, method: str, kind: str, times: int = 1, retry_after: int = 1, delay: float = 0.0
+    ) -> None:
+        """Make the next ``times`` calls to ``method`` fail (``*``: any API method).
+
+        kinds: ``429`` (with Retry-After), ``500``, ``503``, ``timeout`` (sleep ``delay``,
+        10 s by default, then drop the connection unanswered), ``latency`` (sleep
+        ``delay``, then answer normally), ``error:<code>`` (``ok: false`` with that code).
+        Response URL posts count as method ``response_url``.
+        """
+        if kind not in _FAULT_KINDS and not kind.startswith("error:"):
+            raise ValueError(f"unknown fault kind {kind!r}")
+        with self._lock:
+            self._faults.append(Fault(method, kind, times, retry_after, delay))
+
+    # -- queries -------------------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[Call]:
+        """Every call received for ``method``, oldest first."""
+        with self._lock:
+            return copy.deepcopy([c for c in self.calls if c.method == method])
+
+    def messages_in(self, channel_id: str) -> list[Message]:
+        """Messages (thread replies included, deleted ones not) in a channel, oldest first."""
+        with self._lock:
+            return copy.deepcopy(
+                [m for m in self.messages if m.channel == channel_id and not m.deleted]
+            )
+
+    def channel_by_name(self, name: str) -> Channel | None:
+        """The channel called ``name`` (without ``#``), if there is one."""
+        with self._lock:
+            found = next((c for c in self.channels.values() if c.name == name), None)
+            return copy.deepcopy(found)
+
+    def dms_to(self, user_id: str) -> list[Message]:
+        """Messages posted to the bot's IM with ``user_id``."""
+        with self._lock:
+            ims = {c.id for c in self.channels.values() if c.is_im and c.user == user_id}
+            return copy.deepcopy([m for m in self.messages if m.channel in ims and not m.deleted])
+
+    def opened_views(self, callback_id: str | None = None) -> list[View]:
+        """Views opened with views.open (only those with ``callback_id``, if given)."""
+        with self._lock:
+            views = [v for v in self.views.values() if callback_id in (None, v.callback_id)]
+            return copy.deepcopy(views)
+
+    def ephemerals_to(self, user_id: str) -> list[Ephemeral]:
+        """Ephemeral messages shown to ``user_id``, oldest first."""
+        with self._lock:
+            return copy.deepcopy([e for e in self.ephemerals if e.user == user_id])
+
+    def wait_for(
+        self, predicate: Callable[[], T | None], timeout: float = 5.0, interval: float = 0.01
+    ) -> T:
+        """Poll until ``predicate`` returns something truthy, and return it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            result = predicate()
+            if result:
+                return result
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"condition not met within {timeout}s\n{self.dump()}")
+            time.sleep(interval)
+
+    def dump(self) -> str:
+        """Recent calls, messages and responses, for assertion messages."""
+        with self._lock:
+            lines = ["recent calls:"]
+            lines += [
+                f"  {c.method} -> {c.status} {json.dumps(c.response)[:160]}"
+                for c in self.calls[-25:]
+            ]
+            lines.append("messages:")
+            for m in self.messages[-25:]:
+                where = self.channels[m.channel].name or m.channel
+                lines.append(f"  #{where} {m.ts} {m.text[:120]!r}{' (deleted)' * m.deleted}")
+            lines.append("responses:")
+            lines += [f"  {r.id} {json.dumps(r.body)[:160]}" for r in self.responses[-10:]]
+            return "\n".join(lines)
+
+    # -- HTTP entry point ----------------------------------------------------------------
+
+    def handle(
+        self, path: str, query: str, auth: str | None, content_type: str, body: bytes
+    ) -> _Reply:
+        """Answer one HTTP request; sleeps happen outside the lock."""
+        self._pause(self.latency)
+        is_response = path.startswith("/response/")
+        method = "response_url" if is_response else path.removeprefix("/api/")
+        if not is_response and not path.startswith("/api/"):
+            return _json_reply({"ok": False, "error": "not_found"}, 404)
+        try:
+            params = _parse_params(query, content_type, body)
+        except ValueError:
+            params = {}
+            malformed = True
+        else:
+            malformed = False
+        with self._lock:
+            call = Call(method, params, time.time())
+            self.calls.append(call)
+            fault = self._take_fault(method, is_response)
+        if fault is not None and fault.kind in {"timeout", "latency"}:
+            self._pause(fault.delay or (10.0 if fault.kind == "timeout" else 0.0))
+            if fault.kind == "timeout":
+                with self._lock:
+                    call.status = 0
+                return _Reply(0, b"", drop=True)
+        with self._lock:
+            if fault is not None and fault.kind != "latency":
+                reply = self._fault_reply(fault)
+            elif malformed:
+                reply = _json_reply({"ok": False, "error": "invalid_json"})
+            elif is_response:
+                reply = self._record_response(path.removeprefix("/response/"), params)
+            else:
+                reply = self._dispatch(method, params, auth)
+            call.status = reply.status
+            call.response = json.loads(reply.body) if reply.body.startswith(b"{") else {}
+            return reply
+
+    def _pause(self, seconds: float) -> None:
+        if seconds > 0:
+            self._stopping.wait(seconds)
+
+    def _take_fault(self, method: str, is_response: bool) -> Fault | None:
+        for fault in self._faults:
+            if fault.method == method or (fault.method == "*" and not is_response):
+                fault.times -= 1
+                self._faults = [f for f in self._faults if f.times > 0]
+                return fault
+        return None
+
+    @staticmethod
+    def _fault_reply(fault: Fault) -> _Reply:
+        if fault.kind == "429":
+            return _json_reply(
+                {"ok": False, "error": "ratelimited"}, 429, {"Retry-After": str(fault.retry_after)}
+            )
+        if fault.kind == "500":
+            return _json_reply({"ok": False, "error": "internal_error"}, 500)
+        if fault.kind == "503":
+            return _json_reply({"ok": False, "error": "service_unavailable"}, 503)
+        return _json_reply({"ok": False, "error": fault.kind.removeprefix("error:")})
+
+    def _dispatch(self, method: str, params: Json, auth: str | None) -> _Reply:
+        if not auth or not auth.startswith("Bearer "):
+            return _json_reply({"ok": False, "error": "not_authed"})
+        if auth.removeprefix("Bearer ") != self.bot_token:
+            return _json_reply({"ok": False, "error": "invalid_auth"})
+        try:
+            return _json_reply(self.call(method, params))
+        except SlackError as err:
+            return _json_reply(
+                {"ok": False, "error": err.code, **err.extra}, err.status, err.headers
+            )
+        except (ValueError, TypeError, AttributeError) as err:
+            # Arguments of the wrong shape: Slack says invalid_arguments; say why, too.
+            return _json_reply({"ok": False, "error": "invalid_arguments", "detail": repr(err)})
+
+    def _record_response(self, url_id: str, params: Json) -> _Reply:
+        uses = self._response_uses.get(url_id)
+        if uses is None:
+            return _Reply(404, b"invalid_url", content_type="text/plain")
+        if uses >= RESPONSE_URL_USES:
+            return _Reply(404, b"used_url", content_type="text/plain")
+        self._response_uses[url_id] = uses + 1
+        try:
+            body = json.loads(params["payload"]) if "payload" in params else params
+        except ValueError:
+            return _Reply(400, b"invalid_payload", content_type="text/plain")
+        self.responses.append(ResponsePost(url_id, body, time.time()))
+        return _Reply(200, b"ok", content_type="text/plain")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, fake: FakeSlack) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.fake = fake
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # keep-alive clients otherwise stall 40 ms a call
+    server: _Server
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep test output quiet."""
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", ""):
+            chunks = []
+            while size := int(self.rfile.readline().split(b";")[0], 16):
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            self.rfile.readline()
+            return b"".join(chunks)
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def _serve(self) -> None:
+        body = self._read_body()
+        url = urlsplit(self.path)
+        reply = self.server.fake.handle(
+            url.path,
+            url.query,
+            self.headers.get("Authorization"),
+            self.headers.get("Content-Type", ""),
+            body,
+        )
+        if reply.drop:
+            self.close_connection = True
+            return
+        self.send_response(reply.status)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        self.wfile.write(reply.body)
