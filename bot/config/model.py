@@ -184,5 +184,6 @@ class Config(_Model):
     @classmethod
     def _four_levels(cls, value: dict[str, SeverityPolicy]) -> dict[str, SeverityPolicy]:
         if sorted(value) != list(SEVERITY_LEVELS):
-            raise ValueError("severities must define exactly P0, P1, P2 and P3")
+            found = ", ".join(map(str, value)) or "none"
+            raise ValueError(f"define exactly P0, P1, P2 and P3 (found: {found})")
         return value

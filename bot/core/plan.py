@@ -1,0 +1,203 @@
+"""The resolved plan that `firebell check` prints.
+
+For every area and severity: who is paged at declaration, who is invited to the
+incident channel, where it is announced, the response deadline, and who escalation
+pages when, as offsets from the moment of declaration. On-call rotations are resolved
+at the time the plan is made (and at the time each escalation step would be due).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.config.duration import format_duration
+from bot.config.load import ConfigError, Problem, load_config
+from bot.config.model import Config, NotifyScope
+from bot.core.deadlines import escalation_steps, response_deadline, response_warning
+from bot.core.oncall import current_and_next, require_aware
+from bot.core.raci import (
+    Informed,
+    Page,
+    channel_invites,
+    who_to_inform,
+    who_to_page,
+    who_to_page_at_level,
+)
+from bot.runbooks import RunbookError, load_runbooks
+
+_LABEL_WIDTH = 10
+
+
+def check(config_path: Path, runbooks_dir: Path, *, at: datetime) -> tuple[int, str]:
+    """Validate the config and runbooks: (0, the resolved plan) or (1, every problem)."""
+    problems: list[Problem] = []
+    runbook_names: Collection[str] | None = None
+    try:
+        runbook_names = load_runbooks(runbooks_dir).keys()
+    except RunbookError as err:
+        problems.append(Problem(str(err.path), None, "", err.reason))
+    try:
+        config = load_config(config_path, runbooks=runbook_names)
+    except ConfigError as err:
+        problems = err.problems + problems
+    if problems:
+        lines = [str(problem) for problem in problems]
+        summary = f"{config_path} refused: {_count(len(problems), 'problem')}."
+        return 1, "\n".join([*lines, summary])
+    found = [
+        _count(len(config.areas), "area"),
+        _count(len(config.teams), "team"),
+        _count(len(config.services), "service"),
+        f"{_count(len(runbook_names or ()), 'runbook')} in {runbooks_dir}",
+    ]
+    header = f"{config_path}: OK ({', '.join(found)})\n\n"
+    return 0, header + resolved_plan(config, at)
+
+
+def resolved_plan(config: Config, at: datetime) -> str:
+    """The plan as plain text, for incidents declared at `at`."""
+    at = require_aware(at)
+    lines = [
+        f"Plan for incidents declared at {_when(at)}; times are offsets from declaration.",
+        "",
+        *_teams(config, at),
+        "",
+        _escalation_summary(config),
+    ]
+    for area in config.areas:
+        lines += ["", *_area(config, area, at)]
+    return "\n".join(lines)
+
+
+def _when(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _offset(delta: timedelta) -> str:
+    return "+" + format_duration(delta)
+
+
+def _row(label: str, text: str, *, indent: str = "    ") -> str:
+    return f"{indent}{label:<{_LABEL_WIDTH}}{text}".rstrip()
+
+
+def _rows(label: str, texts: list[str], *, indent: str = "    ") -> list[str]:
+    """One row a text, the label on the first only; `nobody` when there is none."""
+    texts = texts or ["nobody"]
+    return [_row(label if i == 0 else "", text, indent=indent) for i, text in enumerate(texts)]
+
+
+def _teams(config: Config, at: datetime) -> list[str]:
+    if not config.teams:
+        return ["Teams: none"]
+    key_width = max(len(key) for key in config.teams) + 2
+    name_width = max(len(team.name) for team in config.teams.values()) + 2
+    lines = ["Teams"]
+    for key, team in config.teams.items():
+        shifts = current_and_next(team, at)
+        if shifts is None:
+            who = f"members {', '.join(team.members)}"
+        else:
+            current, following = shifts
+            who = f"on call {current.user} until {_when(current.ends)}, then {following.user}"
+        if team.channel:
+            who += f"; channel {team.channel}"
+        lines.append(f"  {key:<{key_width}}{team.name:<{name_width}}{who}")
+    return lines
+
+
+def _escalation_summary(config: Config) -> str:
+    policy = config.escalation
+    interval = (
+        "response time" if policy.every == "respond_within" else format_duration(policy.every)
+    )
+    return (
+        f"Escalation levels: {', '.join(policy.levels)}. Level 1 is the notify scope, paged at\n"
+        f"declaration; unacknowledged, one more step every {interval} from the response\n"
+        f"deadline, the last level {_count(policy.repeat_last, 'more time')}."
+    )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _area(config: Config, key: str, at: datetime) -> list[str]:
+    row = config.areas[key]
+    covers = f" ({row.covers})" if row.covers else ""
+    raci = [f"R {row.responsible}", f"A {row.accountable}"]
+    raci += [f"C {', '.join(row.consulted)}"] if row.consulted else []
+    raci += [f"I {', '.join(row.informed)}"] if row.informed else []
+    services = [name for name, service in config.services.items() if service.area == key]
+    lines = [f"Area {key}: {row.name}{covers}", _row("RACI", "; ".join(raci), indent="  ")]
+    if services:
+        lines.append(_row("services", ", ".join(services), indent="  "))
+    for severity in config.severities:
+        lines += ["", *_severity(config, key, severity, at)]
+    return lines
+
+
+def _severity(config: Config, area: str, severity: str, at: datetime) -> list[str]:
+    policy = config.severities[severity]
+    if policy.respond_within == "next_sprint":
+        deadline = response_deadline(config, severity, at)
+        respond = f"respond by the next sprint start ({_when(deadline)})"
+    else:
+        respond = f"respond within {format_duration(policy.respond_within)}"
+    heading = f"{severity} {policy.name}: {respond}, notify {policy.notify}"
+    if policy.update_every is not None:
+        heading += f", status updates every {format_duration(policy.update_every)}"
+    lines = [f"  {heading}"]
+    if policy.notify == "backlog":
+        lines.append(_row("page", "nobody: the incident is posted to the backlog"))
+    else:
+        pages = who_to_page(config, area, policy.notify, at)
+        lines += _rows("page", [_page(config, page) for page in pages])
+        invites = channel_invites(config, area, policy.notify, at)
+        lines.append(_row("invite", ", ".join(invites) or "nobody"))
+    informs = who_to_inform(config, area, policy.notify)
+    lines += _rows("inform", [_informed(config, entry, policy.notify) for entry in informs])
+    warning = response_warning(config, severity, at)
+    if warning is not None:
+        before = response_deadline(config, severity, at) - warning
+        lines.append(
+            _row("warn", f"{_offset(warning - at)} ({format_duration(before)} before the deadline)")
+        )
+    lines += _rows("escalate", _escalation(config, area, severity, at))
+    return lines
+
+
+def _page(config: Config, page: Page) -> str:
+    if page.team is None:
+        return f"{page.user} ({page.role})"
+    team = config.teams[page.team]
+    via = f"{team.name} on-call" if team.oncall is not None else team.name
+    return f"{page.user} ({page.role}, {via})"
+
+
+def _informed(config: Config, entry: Informed, scope: NotifyScope) -> str:
+    if entry.team is None:
+        if entry.channel is None:
+            return f"{', '.join(entry.users)} by DM"
+        return f"{entry.channel} ({'backlog' if scope == 'backlog' else 'announcements'})"
+    name = config.teams[entry.team].name
+    if entry.channel is not None:
+        return f"{entry.channel} ({name})"
+    return f"{', '.join(entry.users)} by DM ({name})"
+
+
+def _escalation(config: Config, area: str, severity: str, at: datetime) -> list[str]:
+    steps = escalation_steps(config, severity, at)
+    offsets = [_offset(step.due - at) for step in steps]
+    width = max((len(offset) for offset in offsets), default=0)
+    repeats = config.escalation.repeat_last
+    lines = []
+    for step, offset in zip(steps, offsets, strict=True):
+        users = [page.user for page in who_to_page_at_level(config, area, step.level, step.due)]
+        text = f"{offset:>{width}} {step.level}: {', '.join(users) or 'nobody'}"
+        if step.repeat:
+            text += f" (repeat {step.repeat} of {repeats})"
+        lines.append(text)
+    return lines

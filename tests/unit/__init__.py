@@ -1,0 +1,1 @@
+"""Unit tests of the pure core, the config loader and the runbook index."""
