@@ -132,6 +132,11 @@ def buttons(message: Message) -> list[str]:
     ]
 
 
+def ack_and_resolve(message: Message) -> list[str]:
+    """The Acknowledge and Resolve buttons a message carries (other buttons may come and go)."""
+    return [label for label in buttons(message) if label in ("Acknowledge", "Resolve")]
+
+
 def shown_text(message: Message) -> str:
     """All the words a message shows: its text and every text in its blocks."""
     return "\n".join([message.text, *_strings(message.blocks)])

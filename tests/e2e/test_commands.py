@@ -9,6 +9,7 @@ from bot.store.db import Store
 from tests.e2e.scenario import (
     SERVICE,
     Declared,
+    ack_and_resolve,
     answer_text,
     buttons,
     current,
@@ -55,7 +56,7 @@ def test_ack_records_who_and_when_and_updates_the_main_message(
     fake.wait_for(lambda: "Acknowledge" not in buttons(current(fake, declared.main)))
     main = current(fake, declared.main)
     assert "*Acknowledged*\n<@U01ML2>" in shown_text(main)
-    assert buttons(main) == ["Resolve"]
+    assert ack_and_resolve(main) == ["Resolve"]
     fake.wait_for(
         lambda: any(
             t.startswith(f":white_check_mark: <@U01ML2> acknowledged {declared.ref} after")
@@ -207,7 +208,7 @@ def test_page_a_team_dms_its_people_and_mentions_them_in_the_channel(
     dm = fake.dms_to("U01DA1")
     assert len(dm) == 1
     assert "paged by <@U01ML1>" in dm[0].text
-    assert buttons(dm[0]) == ["Acknowledge"]
+    assert ack_and_resolve(dm[0]) == ["Acknowledge"]
     assert "U01DA1" in fake.channels[declared.channel].members
     assert any(
         t.startswith(f":rotating_light: Paging for {declared.ref}") and "<@U01DA1>" in t
@@ -253,7 +254,7 @@ def test_mitigated_moves_the_state_and_implies_acknowledgement(
     assert any(f"<@U01MLLEAD> marked {declared.ref} mitigated" in t for t in posts)
     main = current(fake, declared.main)
     assert "mitigated" in main.text
-    assert buttons(main) == ["Resolve"]
+    assert ack_and_resolve(main) == ["Resolve"]
 
     again = run(firebell, "mitigated", where=declared.channel)
     assert "cannot be mitigated" in again
@@ -280,7 +281,8 @@ def test_resolve_posts_the_summary_and_closes_the_incident(
     assert "Time to resolve:" in summary[0]
     assert "Summary: Prompt rolled back" in summary[0]
     main = current(fake, declared.main)
-    assert buttons(main) == []
+    assert ack_and_resolve(main) == []
+    assert "Escalate" not in buttons(main)
     assert "*Summary*\nPrompt rolled back" in shown_text(main)
 
     late = run(firebell, "note one more thing", where=declared.channel)
