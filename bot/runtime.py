@@ -6,15 +6,18 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlmodel import Session
 
 from bot.config.model import Config
 from bot.store.db import Store, db_now
+from bot.store.deadlines import NEXT_DUE
 from bot.store.outbox import enqueue
 
 T = TypeVar("T")
+P = ParamSpec("P")
 log = logging.getLogger(__name__)
 
 
@@ -25,12 +28,18 @@ class Runtime:
     config: Config
     store: Store
     wake_delivery: Callable[[], None] = field(default=lambda: None)
+    deadline_due: Callable[[datetime], None] = field(default=lambda _: None)
     instance: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
-    async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        """Run a use case in one transaction, then wake delivery for what it queued."""
-        result = await self.store.run(fn, *args, **kwargs)
+    async def run(
+        self, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run a use case in one transaction, then wake delivery and the deadline clock."""
+        result, info = await self.store.run_with_info(fn, *args, **kwargs)
         self.wake_delivery()
+        due = info.get(NEXT_DUE)
+        if due is not None:
+            self.deadline_due(due)
         return result
 
     async def tell(self, response_url: str, text: str) -> None:

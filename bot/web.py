@@ -33,6 +33,7 @@ from bot.delivery.retry import Backoff
 from bot.delivery.worker import DeliveryWorker
 from bot.metrics import render_metrics
 from bot.runtime import Runtime
+from bot.scheduler import DeadlineClock
 from bot.settings import Settings
 from bot.slack.app import build_bolt_app
 from bot.store.db import Store, make_engine
@@ -53,6 +54,7 @@ class Tuning:
     channel_per_second: float = 1.0
     channel_burst: int = 3
     socket_mode: bool = False
+    deadline_poll: float = 5.0
 
 
 def create_app(
@@ -122,6 +124,13 @@ def create_app(
         app.state.worker = worker
         runtime.wake_delivery = worker.wake
         delivery = asyncio.create_task(worker.run(), name="outbox delivery")
+        clock = DeadlineClock(
+            store=store, config=config, owner=f"firebell-{runtime.instance}",
+            on_fired=worker.wake, poll_interval=tuning.deadline_poll,
+        )
+        clock.start()
+        app.state.clock = clock
+        runtime.deadline_due = clock.due_at
         socket = await _start_socket_mode(bolt, settings) if tuning.socket_mode else None
         log.info("firebell is up (instance %s)", runtime.instance)
         try:
@@ -129,6 +138,7 @@ def create_app(
         finally:
             if socket is not None:
                 await socket.close_async()  # type: ignore[no-untyped-call]
+            clock.stop()
             await worker.stop()
             await delivery
             await http.aclose()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -27,8 +27,18 @@ from tests.harness import Firebell
 ROOT = Path(__file__).resolve().parents[1]
 TEST_CONFIG = ROOT / "tests" / "configs" / "e2e.yaml"
 USERS = [
-    "U01ML1", "U01ML2", "U01PL1", "U01DA1", "U01PR1", "U01LE1",
-    "U01MLLEAD", "U01PLLEAD", "U01DALEAD", "U01PRLEAD", "U01LELEAD", "U0OTHER",
+    "U01ML1",
+    "U01ML2",
+    "U01PL1",
+    "U01DA1",
+    "U01PR1",
+    "U01LE1",
+    "U01MLLEAD",
+    "U01PLLEAD",
+    "U01DALEAD",
+    "U01PRLEAD",
+    "U01LELEAD",
+    "U0OTHER",
 ]
 
 
@@ -106,3 +116,26 @@ def firebell(
     app = Firebell(database_url=database_url, config=config, fake=fake).start()
     yield app
     app.stop()
+
+
+@pytest.fixture(scope="session")
+def fast_config() -> Config:
+    """The SPEC example with second-long response deadlines and escalation steps."""
+    return load_config(ROOT / "tests" / "configs" / "fast.yaml")
+
+
+@pytest.fixture
+def launch(
+    store: Store, database_url: str, fake: FakeSlack
+) -> Iterator[Callable[[Config], Firebell]]:
+    """Start firebell instances (replicas, or restarts) on the same database and fake."""
+    started: list[Firebell] = []
+
+    def start(config: Config) -> Firebell:
+        app = Firebell(database_url=database_url, config=config, fake=fake).start()
+        started.append(app)
+        return app
+
+    yield start
+    for app in started:
+        app.stop()

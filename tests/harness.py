@@ -30,6 +30,7 @@ FAST = Tuning(
     backoff=Backoff(base=0.05, cap=0.4),
     channel_per_second=50.0,
     channel_burst=10,
+    deadline_poll=0.2,
 )
 
 

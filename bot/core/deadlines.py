@@ -81,13 +81,18 @@ def escalation_steps(config: Config, severity: str, declared_at: datetime) -> li
 
 
 def response_warning(config: Config, severity: str, declared_at: datetime) -> datetime | None:
-    """When to warn that the response deadline is near (`escalation.warn_before`), if ever.
+    """When to warn that the response deadline is near, if ever.
 
-    None without `warn_before`, or when the warning would come at or before declaration.
+    `escalation.warn_before` before the deadline; without it, a quarter of the response
+    time before. None for `next_sprint` severities without `warn_before` (the sprint
+    boundary is their reminder), or when the warning would come at or before declaration.
     """
     warn_before = config.escalation.warn_before
     if warn_before is None:
-        return None
+        respond_within = _policy(config, severity).respond_within
+        if not isinstance(respond_within, timedelta):
+            return None
+        warn_before = respond_within / 4
     warning = response_deadline(config, severity, declared_at) - warn_before
     return warning if warning > require_aware(declared_at) else None
 

@@ -63,6 +63,7 @@ class SlackEffects:
             "post_main": self._post_main,
             "pin_main": self._pin_main,
             "channel_post": self._channel_post,
+            "post": self._post_to,
             "mirror": self._mirror,
             "page": self._page,
             "notice": self._notice,
@@ -124,7 +125,7 @@ class SlackEffects:
         else:
             raise PermanentError(f"no free channel name for {incident.ref}")
         await self.store.run(
-            _set_channel, incident_id=incident.id, channel_id=channel_id, name=name
+            _set_channel, incident_id=_iid(incident), channel_id=channel_id, name=name
         )
 
     async def _own_channel_named(self, name: str) -> str | None:
@@ -172,13 +173,13 @@ class SlackEffects:
 
     async def _post_main(self, incident: Incident | None, _: dict[str, Any]) -> None:
         incident, channel = self._channel(incident)
-        if await self.store.run(find_message, incident_id=incident.id, role="main"):
+        if await self.store.run(find_message, incident_id=_iid(incident), role="main"):
             return
         text, blocks = render.main_message(incident, self.config)
         ts = await self._post(channel, text, blocks=blocks)
         await self.store.run(
             _save_message,
-            incident_id=incident.id,
+            incident_id=_iid(incident),
             role="main",
             channel=channel,
             ts=ts,
@@ -188,7 +189,7 @@ class SlackEffects:
 
     async def _pin_main(self, incident: Incident | None, _: dict[str, Any]) -> None:
         incident, channel = self._channel(incident)
-        main = await self.store.run(find_message, incident_id=incident.id, role="main")
+        main = await self.store.run(find_message, incident_id=_iid(incident), role="main")
         if main is None:
             raise PermanentError(f"{incident.ref} has no main message to pin")
         try:
@@ -201,17 +202,22 @@ class SlackEffects:
         _, channel = self._channel(incident)
         await self._post(channel, str(payload["text"]))
 
+    async def _post_to(self, _: Incident | None, payload: dict[str, Any]) -> None:
+        await self._post(str(payload["channel"]), str(payload["text"]))
+
     async def _mirror(self, incident: Incident | None, payload: dict[str, Any]) -> None:
         if incident is None:
             raise PermanentError("a mirror needs an incident")
         channel, role = str(payload["channel"]), str(payload["role"])
-        if await self.store.run(find_message, incident_id=incident.id, role=role, channel=channel):
+        if await self.store.run(
+            find_message, incident_id=_iid(incident), role=role, channel=channel
+        ):
             return
         text, blocks = render.main_message(incident, self.config, channel_id=incident.channel_id)
         ts = await self._post(channel, text, blocks=blocks)
         await self.store.run(
             _save_message,
-            incident_id=incident.id,
+            incident_id=_iid(incident),
             role=role,
             channel=channel,
             ts=ts,
@@ -239,7 +245,7 @@ class SlackEffects:
         ts = await self._post(dm, text, blocks=blocks)
         await self.store.run(
             _save_message,
-            incident_id=incident.id,
+            incident_id=_iid(incident),
             role="page",
             channel=dm,
             ts=ts,
@@ -254,9 +260,9 @@ class SlackEffects:
     async def _refresh(self, incident: Incident | None, _: dict[str, Any]) -> None:
         if incident is None:
             raise PermanentError("a refresh needs an incident")
-        current = await self.store.run(get_incident, incident_id=incident.id)
+        current = await self.store.run(get_incident, incident_id=_iid(incident))
         assert current is not None  # noqa: S101 - incidents are never deleted
-        for message in await self.store.run(incident_messages, incident_id=current.id):
+        for message in await self.store.run(incident_messages, incident_id=_iid(current)):
             if message.revision >= current.revision:
                 continue
             if message.role == "page":
@@ -278,7 +284,9 @@ class SlackEffects:
             except SlackCallError as err:
                 if err.code not in ("message_not_found", "cant_update_message"):
                     raise
-            await self.store.run(_mark_revision, message_id=message.id, revision=current.revision)
+            await self.store.run(
+                _mark_revision, message_id=message.id or 0, revision=current.revision
+            )
 
     async def _respond(self, _: Incident | None, payload: dict[str, Any]) -> None:
         try:
@@ -329,3 +337,8 @@ def _mark_revision(session: Session, *, message_id: int, revision: int) -> None:
         .where(col(IncidentMessage.id) == message_id, col(IncidentMessage.revision) < revision)
         .values(revision=revision)
     )
+
+
+def _iid(incident: Incident) -> int:
+    assert incident.id is not None  # noqa: S101 - rows read from the database have ids
+    return incident.id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session
 
@@ -14,12 +15,14 @@ from bot.core.raci import (
     UnknownAreaError,
     UnknownServiceError,
     area_for,
-    informed,
+    channel_invites,
+    who_to_inform,
     who_to_page,
 )
 from bot.core.severity import SeverityError, parse_severity
 from bot.incidents import messages
 from bot.incidents.errors import UserError
+from bot.incidents.escalation import schedule_response
 from bot.incidents.paging import page_people
 from bot.incidents.records import record
 from bot.store.db import db_now
@@ -93,6 +96,7 @@ def declare(session: Session, config: Config, declaration: Declaration) -> Decla
     )
     session.add(incident)
     session.flush()
+    schedule_response(session, config, incident, now=now)
 
     pages = who_to_page(config, area, policy.notify, now)
     record(
@@ -106,12 +110,11 @@ def declare(session: Session, config: Config, declaration: Declaration) -> Decla
         data={"severity": severity, "area": area, "service": declaration.service},
     )
 
-    invitees = list(dict.fromkeys([declaration.declared_by, *(p.user for p in pages)]))
+    invitees = [declaration.declared_by, *channel_invites(config, area, policy.notify, now)]
     messages.send(session, incident, "open_channel", now=now)
-    messages.send(session, incident, "invite", now=now, users=invitees)
+    messages.send(session, incident, "invite", now=now, users=list(dict.fromkeys(invitees)))
     messages.send(session, incident, "post_main", now=now)
     messages.send(session, incident, "pin_main", now=now)
-
     page_people(
         session,
         config,
@@ -123,19 +126,32 @@ def declare(session: Session, config: Config, declaration: Declaration) -> Decla
         now=now,
         invite=False,
     )
-
-    if policy.notify in ("everyone", "owning_team") and config.channels.announcements:
-        messages.mirror(
-            session,
-            incident,
-            channel=config.channels.announcements,
-            role="announcement",
-            now=now,
-        )
-    if policy.notify in ("everyone", "owning_team"):
-        for team in informed(config, area):
-            if team.channel:
-                messages.mirror(session, incident, channel=team.channel, role="informed", now=now)
-    if policy.notify == "backlog" and config.channels.backlog:
-        messages.mirror(session, incident, channel=config.channels.backlog, role="backlog", now=now)
+    _inform(session, config, incident, now=now)
     return Declared(incident, created=True)
+
+
+def _inform(session: Session, config: Config, incident: Incident, *, now: datetime) -> None:
+    """Mirror the main message to announcement, backlog and informed teams' channels;
+    informed people without a channel get a DM."""
+    scope = config.severities[incident.severity].notify
+    for entry in who_to_inform(config, incident.area, scope):
+        if entry.channel is not None:
+            role = (
+                {
+                    config.channels.announcements: "announcement",
+                    config.channels.backlog: "backlog",
+                }.get(entry.channel, "informed")
+                if entry.team is None
+                else "informed"
+            )
+            messages.mirror(session, incident, channel=entry.channel, role=role, now=now)
+            continue
+        for user in entry.users:
+            messages.notice(
+                session,
+                incident,
+                user=user,
+                now=now,
+                text=f":information_source: FYI: {incident.ref} ({incident.severity}) was "
+                f"declared: {escape(incident.title)}. Follow it in `#{incident.channel_name}`.",
+            )

@@ -15,9 +15,11 @@ from bot.incidents import messages
 from bot.incidents.acknowledge import mark_acknowledged
 from bot.incidents.changes import open_for_change
 from bot.incidents.errors import UserError
+from bot.incidents.escalation import schedule_response, schedule_status_reminder
 from bot.incidents.paging import page_people, paged_users
 from bot.incidents.records import record
 from bot.incidents.wording import ago
+from bot.store.deadlines import cancel_deadlines
 from bot.store.tables import Incident, OutboxMessage
 
 MAX_TEXT = 3000
@@ -45,7 +47,11 @@ def change_severity(
     if new == old:
         raise UserError(f"{incident.ref} is already {new}.")
     incident.severity = new
-    incident.response_deadline = response_deadline(config, new, incident.declared_at)
+    if State(incident.state) == State.OPEN:
+        schedule_response(session, config, incident, now=now)
+    else:
+        incident.response_deadline = response_deadline(config, new, incident.declared_at)
+        schedule_status_reminder(session, config, incident, now=now)
     text = f"{mention(actor)} changed the severity of {incident.ref} from {old} to {new}"
     record(
         session,
@@ -108,11 +114,15 @@ def add_note(session: Session, *, incident_id: int, actor: str, text: str) -> In
     return incident
 
 
-def post_status(session: Session, *, incident_id: int, actor: str, text: str) -> Incident:
+def post_status(
+    session: Session, config: Config, *, incident_id: int, actor: str, text: str
+) -> Incident:
     """Post a status update; the update reminder counts from now."""
     status = _text(text, "status", "/incident status Error rate back to normal, watching")
     incident, now = open_for_change(session, incident_id)
     incident.last_status_at = now
+    if State(incident.state) != State.OPEN:
+        schedule_status_reminder(session, config, incident, now=now)
     record(session, incident, at=now, actor=actor, kind="status", text=escape(status))
     messages.post_in_channel(
         session,
@@ -151,7 +161,7 @@ def page_now(
     return pages
 
 
-def mitigate(session: Session, *, incident_id: int, actor: str) -> Incident:
+def mitigate(session: Session, config: Config, *, incident_id: int, actor: str) -> Incident:
     """The impact is contained; the incident stays open until resolved."""
     incident, now = open_for_change(session, incident_id)
     try:
@@ -160,6 +170,7 @@ def mitigate(session: Session, *, incident_id: int, actor: str) -> Incident:
         raise UserError(f"{incident.ref} cannot be mitigated: {err}.") from err
     if State(incident.state) == State.OPEN:
         mark_acknowledged(session, incident, actor=actor, now=now)
+        schedule_status_reminder(session, config, incident, now=now)
     incident.state = State.MITIGATED.value
     incident.mitigated_at = now
     text = f"{mention(actor)} marked {incident.ref} mitigated"
@@ -169,11 +180,14 @@ def mitigate(session: Session, *, incident_id: int, actor: str) -> Incident:
     return incident
 
 
-def resolve(session: Session, *, incident_id: int, actor: str, summary: str = "") -> Incident:
+def resolve(
+    session: Session, config: Config, *, incident_id: int, actor: str, summary: str = ""
+) -> Incident:
     """Close the incident and post its summary with response times."""
     incident, now = open_for_change(session, incident_id)
     if State(incident.state) == State.OPEN:
         mark_acknowledged(session, incident, actor=actor, now=now)
+    cancel_deadlines(session, incident_id=incident_id)
     incident.state = State.RESOLVED.value
     incident.resolved_at = now
     incident.resolved_by = actor

@@ -36,8 +36,12 @@ def page_people(
     level: int,
     now: datetime,
     invite: bool = True,
+    announce: bool = True,
 ) -> None:
-    """Invite, DM and mention `pages` for `incident`, with a timeline entry."""
+    """Invite, DM and mention `pages` for `incident`, with a timeline entry.
+
+    `announce=False` leaves the mention in the channel to the caller, which says why.
+    """
     if not pages:
         return
     listed = who_list(config, pages)
@@ -52,7 +56,8 @@ def page_people(
     )
     if invite:
         messages.send(session, incident, "invite", now=now, users=[p.user for p in pages])
-    messages.post_in_channel(
-        session, incident, f":rotating_light: Paging for {incident.ref}: {listed}", now=now
-    )
+    if announce:
+        messages.post_in_channel(
+            session, incident, f":rotating_light: Paging for {incident.ref}: {listed}", now=now
+        )
     messages.page(session, incident, pages, now=now, reason=reason)

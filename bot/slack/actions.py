@@ -1,4 +1,4 @@
-"""Buttons: `Acknowledge` and `Resolve` on main messages, mirrors and pages."""
+"""Buttons: `Acknowledge`, `Escalate` and `Resolve` on main messages, mirrors and pages."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.incidents.acknowledge import acknowledge
 from bot.incidents.errors import UserError
+from bot.incidents.escalation import escalate_now
 from bot.incidents.lifecycle import resolve
 from bot.runtime import Runtime
 from bot.slack import render
@@ -22,6 +23,11 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         await ack()
         await _act(runtime, body, "ack")
 
+    @app.action(render.ESCALATE)
+    async def escalate_pressed(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        await _act(runtime, body, "escalate")
+
     @app.action(render.RESOLVE)
     async def resolve_pressed(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
@@ -35,7 +41,9 @@ async def _act(runtime: Runtime, body: dict[str, Any], what: str) -> None:
     try:
         incident_id = int(body["actions"][0]["value"])
         if what == "ack":
-            result = await runtime.run(acknowledge, incident_id=incident_id, actor=user)
+            result = await runtime.run(
+                acknowledge, runtime.config, incident_id=incident_id, actor=user
+            )
             who = result.incident.acknowledged_by
             if not result.changed:
                 answer = explain(
@@ -44,8 +52,10 @@ async def _act(runtime: Runtime, body: dict[str, Any], what: str) -> None:
                         + (f" by <@{who}>." if who else ".")
                     )
                 )
+        elif what == "escalate":
+            await runtime.run(escalate_now, runtime.config, incident_id=incident_id, actor=user)
         else:
-            await runtime.run(resolve, incident_id=incident_id, actor=user)
+            await runtime.run(resolve, runtime.config, incident_id=incident_id, actor=user)
     except Exception as err:  # every failure becomes an answer
         answer = explain(err)
     if answer and response_url:

@@ -17,7 +17,6 @@ def build_bolt_app(runtime: Runtime, *, client: AsyncWebClient, signing_secret: 
     """A Bolt app with every firebell listener, talking to Slack through `client`."""
     app = AsyncApp(
         client=client,
-        token=client.token,
         signing_secret=signing_secret,
         logger=logging.getLogger("bot.slack.bolt"),
         # The ack goes out as soon as a listener calls it; the listener may finish after.

@@ -11,6 +11,7 @@ from bot.core.escaping import channel_link, escape, parse_user
 from bot.incidents.acknowledge import acknowledge
 from bot.incidents.declare import declare
 from bot.incidents.errors import NotInIncidentChannelError, UnknownIncidentError, UserError
+from bot.incidents.escalation import escalate_now
 from bot.incidents.lifecycle import (
     add_note,
     change_severity,
@@ -25,6 +26,7 @@ from bot.slack import render
 from bot.slack.errors import explain
 from bot.slack.help import HELP
 from bot.slack.modal import declare_modal
+from bot.slack.oncall import oncall_text, utcnow
 from bot.slack.parsing import parse_declare, parse_ref, split
 from bot.store.incidents import (
     incident_by_channel,
@@ -34,7 +36,17 @@ from bot.store.incidents import (
 )
 from bot.store.tables import Incident
 
-IN_CHANNEL = {"ack", "sev", "status", "lead", "note", "page", "mitigated", "resolve"}
+IN_CHANNEL = {
+    "ack",
+    "sev",
+    "status",
+    "lead",
+    "note",
+    "page",
+    "escalate",
+    "mitigated",
+    "resolve",
+}
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
@@ -79,13 +91,16 @@ async def _dispatch(
             f"{escape(incident.title)}. Its channel is `#{incident.channel_name}`.",
         )
         return
+    if cmd.name == "oncall":
+        await ack(response_type="ephemeral", text=oncall_text(config, cmd.rest, now=utcnow()))
+        return
     if cmd.name == "list":
         incidents = await runtime.store.run(open_incidents)
         await ack(response_type="ephemeral", text=render.incident_list(incidents))
         return
     if cmd.name == "show":
         incident = await _by_ref(runtime, cmd.rest or "")
-        entries = await runtime.store.run(timeline, incident_id=incident.id)
+        entries = await runtime.store.run(timeline, incident_id=incident.id or 0)
         text, blocks = render.incident_details(incident, config, entries)
         await ack(response_type="ephemeral", text=text, blocks=blocks)
         return
@@ -109,7 +124,7 @@ async def _in_channel(runtime: Runtime, name: str, rest: str, incident: Incident
     config = runtime.config
     kwargs: dict[str, Any] = {"incident_id": incident.id, "actor": user}
     if name == "ack":
-        result = await runtime.run(acknowledge, **kwargs)
+        result = await runtime.run(acknowledge, config, **kwargs)
         if result.changed:
             return f"You acknowledged {incident.ref}. Escalation stopped."
         who = result.incident.acknowledged_by
@@ -129,7 +144,7 @@ async def _in_channel(runtime: Runtime, name: str, rest: str, incident: Incident
         await runtime.run(add_note, text=rest, **kwargs)
         return f"Added to the timeline of {incident.ref}."
     if name == "status":
-        await runtime.run(post_status, text=rest, **kwargs)
+        await runtime.run(post_status, config, text=rest, **kwargs)
         return "Status update posted."
     if name == "page":
         if not rest:
@@ -137,10 +152,13 @@ async def _in_channel(runtime: Runtime, name: str, rest: str, incident: Incident
         target = parse_user(rest) or rest.strip().lower()
         pages = await runtime.run(page_now, config, target=target, **kwargs)
         return "Paging " + ", ".join(f"<@{p.user}>" for p in pages) + "."
+    if name == "escalate":
+        pages = await runtime.run(escalate_now, config, **kwargs)
+        return f"Escalated {incident.ref}: paging " + ", ".join(f"<@{p.user}>" for p in pages) + "."
     if name == "mitigated":
-        await runtime.run(mitigate, **kwargs)
+        await runtime.run(mitigate, config, **kwargs)
         return f"{incident.ref} is mitigated."
-    await runtime.run(resolve, summary=rest, **kwargs)
+    await runtime.run(resolve, config, summary=rest, **kwargs)
     where = f" in {channel_link(incident.channel_id)}" if incident.channel_id else ""
     return f"{incident.ref} is resolved; its summary is posted{where}."
 

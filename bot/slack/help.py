@@ -6,6 +6,7 @@ HELP = """*firebell* - `/incident` commands
 `/incident declare <P0-P3> <title> [service:<name>] [area:<name>]` - declare right away
 `/incident list` - open incidents
 `/incident show INC-<n>` - one incident with its timeline
+`/incident oncall [team]` - who is on call now and next
 `/incident help` - this list
 *In an incident channel*
 `/incident ack` - acknowledge: stops escalation, records who and when
@@ -14,6 +15,7 @@ HELP = """*firebell* - `/incident` commands
 `/incident lead <@user>` - set the incident lead
 `/incident note <text>` - add a timeline entry
 `/incident page <team or @user>` - page someone now
+`/incident escalate` - page the next escalation level now
 `/incident mitigated` - impact contained
 `/incident resolve [summary]` - close it and post the summary
 Severities: P0 total outage, P1 core feature, P2 partial, P3 minor (backlog)."""

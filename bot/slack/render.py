@@ -28,6 +28,7 @@ from bot.store.tables import Incident, TimelineEntry
 
 ACK = "incident_acknowledge"
 RESOLVE = "incident_resolve"
+ESCALATE = "incident_escalate"
 STATE_ICONS = {
     State.OPEN: ":red_circle:",
     State.ACKNOWLEDGED: ":large_orange_circle:",
@@ -72,10 +73,27 @@ def _facts(incident: Incident, config: Config) -> list[str]:
     if incident.acknowledged_by and incident.acknowledged_at:
         facts.append(
             f"*Acknowledged*\n{mention(incident.acknowledged_by)} {when(incident.acknowledged_at)}"
+            + _deadline_kept(incident)
         )
     elif incident.response_deadline and State(incident.state) == State.OPEN:
-        facts.append(f"*Respond by*\n{when(incident.response_deadline)}")
+        level = (
+            f" · escalation level {incident.escalation_level}"
+            if incident.escalation_level > 1
+            else ""
+        )
+        facts.append(f"*Respond by*\n{when(incident.response_deadline)}{level}")
     return facts
+
+
+def _deadline_kept(incident: Incident) -> str:
+    """` (in time)` or ` (12m late)` against the response deadline."""
+    if incident.response_deadline is None or incident.acknowledged_at is None:
+        return ""
+    late = incident.acknowledged_at - incident.response_deadline
+    if late.total_seconds() <= 0:
+        return " (in time)"
+    minutes = int(late.total_seconds() // 60)
+    return f" ({minutes}m late)" if minutes else f" ({int(late.total_seconds())}s late)"
 
 
 def buttons(incident: Incident, *, include_resolve: bool = True) -> ActionsBlock | None:
@@ -88,6 +106,7 @@ def buttons(incident: Incident, *, include_resolve: bool = True) -> ActionsBlock
             ButtonElement(text="Acknowledge", action_id=ACK, value=value, style="primary")
         )
     if state != State.RESOLVED and include_resolve:
+        elements.append(ButtonElement(text="Escalate", action_id=ESCALATE, value=value))
         elements.append(
             ButtonElement(
                 text="Resolve",

@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import anyio.to_thread
 from sqlalchemy import event, text
@@ -98,14 +98,31 @@ class Store:
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
             yield session
 
-    def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    def call(
+        self, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
         """Run `fn(session, *args, **kwargs)` in one transaction (blocking)."""
-        with self.transaction() as session:
-            return fn(session, *args, **kwargs)
+        return self.call_with_info(fn, *args, **kwargs)[0]
 
-    async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    def call_with_info(
+        self, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> tuple[T, dict[Any, Any]]:
+        """Like `call`, also returning what the transaction noted in `session.info`."""
+        with self.transaction() as session:
+            result = fn(session, *args, **kwargs)
+        return result, dict(session.info)
+
+    async def run(
+        self, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
         """Run `fn(session, *args, **kwargs)` in one transaction, off the event loop."""
-        return await anyio.to_thread.run_sync(lambda: self.call(fn, *args, **kwargs))
+        return (await self.run_with_info(fn, *args, **kwargs))[0]
+
+    async def run_with_info(
+        self, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> tuple[T, dict[Any, Any]]:
+        """Like `run`, also returning what the transaction noted in `session.info`."""
+        return await anyio.to_thread.run_sync(lambda: self.call_with_info(fn, *args, **kwargs))
 
     def dispose(self) -> None:
         """Close pooled connections."""

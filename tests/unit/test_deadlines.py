@@ -150,9 +150,15 @@ def test_a_single_level_without_repeats_never_escalates() -> None:
     assert escalation_steps(config, "P0", DECLARED) == []
 
 
-def test_no_warning_without_warn_before() -> None:
-    """Without `warn_before`, nobody is warned ahead of the deadline."""
-    assert response_warning(EXAMPLE, "P0", DECLARED) is None
+def test_default_warning_comes_a_quarter_of_the_response_time_early() -> None:
+    """Without `warn_before`, a P0 (15m) is warned 3m45s before its deadline."""
+    expected = DECLARED + timedelta(minutes=11, seconds=15)
+    assert response_warning(EXAMPLE, "P0", DECLARED) == expected
+
+
+def test_next_sprint_severities_get_no_default_warning() -> None:
+    """P3 waits for the sprint boundary; no early warning unless configured."""
+    assert response_warning(EXAMPLE, "P3", DECLARED) is None
 
 
 def test_warning_comes_warn_before_the_deadline() -> None:

@@ -46,6 +46,7 @@ def test_p0_of_the_model_area_pages_raci_and_escalates_every_15_minutes() -> Non
         "    invite    U01ML1, U01MLLEAD, U01DA1, U01ML2",
         "    inform    C0ANNOUNCE (announcements)",
         "              C0PRODUCT (Product Team)",
+        "    warn      +11m15s (3m45s before the deadline)",
         "    escalate  +15m accountable: U01MLLEAD",
         "              +30m everyone: U01ML1, U01MLLEAD, U01DA1",
         "              +45m everyone: U01ML1, U01MLLEAD, U01DA1 (repeat 1 of 2)",

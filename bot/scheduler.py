@@ -1,0 +1,93 @@
+"""The clock of deadlines: APScheduler wakes us, the database says what is due.
+
+APScheduler keeps nothing that matters (in-memory job store): one `date` job is set to
+the earliest pending deadline this process knows of, and an `interval` job polls so
+that deadlines written by other replicas, or missed while the process was down, are
+found within `poll_interval`. Whatever wakes it, a tick fires every due row, one
+transaction each, through `bot.incidents.escalation.fire_next`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.config.model import Config
+from bot.incidents.escalation import fire_next
+from bot.store.db import Store
+from bot.store.deadlines import next_due_at
+
+log = logging.getLogger(__name__)
+_DUE_JOB = "next-deadline"
+
+
+class DeadlineClock:
+    """Fires due deadlines of this process's database."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        config: Config,
+        owner: str,
+        on_fired: Callable[[], None],
+        poll_interval: float = 5.0,
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.owner = owner
+        self.on_fired = on_fired
+        self.poll_interval = poll_interval
+        self.fired = 0
+        self._next: datetime | None = None
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+
+    def start(self) -> None:
+        """Start polling at once (catching up on whatever came due while down)."""
+        self._scheduler.add_job(
+            self.tick,
+            "interval",
+            seconds=self.poll_interval,
+            id="poll",
+            next_run_time=datetime.now(UTC),
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
+        self._scheduler.start()
+
+    def stop(self) -> None:
+        """Stop the clock; deadlines stay in the database for whoever runs next."""
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+
+    def due_at(self, at: datetime) -> None:
+        """A deadline at `at` was just committed: wake up for it if it is the earliest."""
+        if self._next is not None and self._next <= at and self._scheduler.get_job(_DUE_JOB):
+            return
+        self._next = at
+        self._scheduler.add_job(
+            self.tick,
+            "date",
+            run_date=max(at, datetime.now(UTC)),
+            id=_DUE_JOB,
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+
+    async def tick(self) -> None:
+        """Fire every due deadline, then set the wake-up for the next one."""
+        try:
+            while await self.store.run(fire_next, self.config, owner=self.owner):
+                self.fired += 1
+                self.on_fired()
+            upcoming = await self.store.run(next_due_at)
+        except Exception:
+            log.exception("firing deadlines failed; the next poll tries again")
+            return
+        self._next = None
+        if upcoming is not None:
+            self.due_at(upcoming)

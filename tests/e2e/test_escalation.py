@@ -1,0 +1,177 @@
+"""Response deadlines and escalation, end to end, with second-long deadlines.
+
+tests/configs/fast.yaml: a P1 must be acknowledged within 2 s (warned 1 s before); then
+accountable is paged at +2 s, everyone at +3 s, and everyone again at +4 s.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from bot.config.model import Config
+from tests.fakeslack import FakeSlack, Message
+from tests.harness import Firebell
+
+TITLE = "Checkout answers are wrong"
+CHANNEL = "inc-1-checkout-answers-are-wrong"
+
+
+def declare(app: Firebell, fake: FakeSlack, severity: str = "P1") -> str:
+    """Declare INC-1 on the model area and return its channel id once it exists."""
+    response = app.slack.command(f"declare {severity} {TITLE} area:model", user_id="U0OTHER")
+    assert "INC-1" in response.json()["text"]
+    channel = fake.wait_for(lambda: fake.channel_by_name(CHANNEL)).id
+    fake.wait_for(lambda: fake.messages_in(channel))  # firebell has recorded the channel
+    return channel
+
+
+def escalation_posts(fake: FakeSlack, channel: str) -> list[Message]:
+    """Channel posts announcing an escalation step."""
+    return [m for m in fake.messages_in(channel) if "unacknowledged for" in m.text]
+
+
+def at_least(count: int, fake: FakeSlack, channel: str) -> list[Message]:
+    """The escalation posts once there are `count` of them, else nothing."""
+    posts = escalation_posts(fake, channel)
+    return posts if len(posts) >= count else []
+
+
+def test_unacknowledged_p1_pages_accountable_then_everyone_then_repeats(
+    fast_config: Config, launch: Callable[[Config], Firebell], fake: FakeSlack
+) -> None:
+    """Each escalation step fires once, in order, naming who is paged and why."""
+    app = launch(fast_config)
+    started = time.monotonic()
+    channel = declare(app, fake)
+    posts = fake.wait_for(lambda: at_least(3, fake, channel), timeout=8)
+    assert time.monotonic() - started >= 2.0
+    assert "paging <@U01MLLEAD>, accountable for Model/Prompt" in posts[0].text
+    assert "<@U01DA1>, consulted for Model/Prompt" in posts[1].text
+    assert "<@U01DA1>" in posts[2].text
+    time.sleep(1.5)
+    assert len(escalation_posts(fake, channel)) == 3  # repeat_last: 1, then it stops
+    consulted_dms = fake.dms_to("U01DA1")
+    assert len(consulted_dms) == 2
+    assert all(any(b["type"] == "actions" for b in m.blocks) for m in consulted_dms)
+
+
+def test_warning_comes_before_the_deadline(
+    fast_config: Config, launch: Callable[[Config], Firebell], fake: FakeSlack
+) -> None:
+    """The paged people are warned in the channel before the deadline passes."""
+    app = launch(fast_config)
+    channel = declare(app, fake)
+    warning = fake.wait_for(
+        lambda: [m for m in fake.messages_in(channel) if "respond within" in m.text], timeout=4
+    )
+    assert "escalates to accountable" in warning[0].text
+    assert (
+        not escalation_posts(fake, channel) or escalation_posts(fake, channel)[0].ts > warning[0].ts
+    )
+
+
+def test_acknowledging_cancels_escalation(
+    fast_config: Config, launch: Callable[[Config], Firebell], fake: FakeSlack
+) -> None:
+    """After `/incident ack` nobody is paged again, however long we wait."""
+    app = launch(fast_config)
+    channel = declare(app, fake)
+    app.slack.command("ack", user_id="U01ML1", channel_id=channel)
+    time.sleep(3.5)
+    assert escalation_posts(fake, channel) == []
+    assert len(fake.dms_to("U01DA1")) == 0
+
+
+def test_escalate_button_pages_the_next_level_at_once(
+    config: Config, launch: Callable[[Config], Firebell], fake: FakeSlack
+) -> None:
+    """`Escalate` on the main message pages the accountable person without waiting."""
+    app = launch(config)
+    channel = declare(app, fake)
+    main = fake.wait_for(lambda: fake.messages_in(channel))[0]
+    app.slack.block_action(
+        "incident_escalate", None, user_id="U01ML1", channel_id=channel, message_ts=main.ts
+    )
+    post = fake.wait_for(
+        lambda: [m for m in fake.messages_in(channel) if "escalated by <@U01ML1>" in m.text]
+    )
+    assert "<@U01MLLEAD>" in post[0].text
+
+
+def test_escalate_command_then_everyone_level(
+    config: Config, launch: Callable[[Config], Firebell], fake: FakeSlack
+) -> None:
+    """Two `/incident escalate` page accountable, then R, A and C."""
+    app = launch(config)
+    channel = declare(app, fake)
+    first = app.slack.command("escalate", user_id="U01ML1", channel_id=channel).json()["text"]
+    second = app.slack.command("escalate", user_id="U01ML1", channel_id=channel).json()["text"]
+    assert "<@U01MLLEAD>" in first
+    assert "<@U01DA1>" in second
+    fake.wait_for(lambda: fake.dms_to("U01DA1"))
+
+
+def test_status_reminder_after_acknowledgement(
+    fast_config: Config, launch: Callable[[Config], Firebell], fake: FakeSlack
+) -> None:
+    """An acknowledged P1 without a status update for `update_every` gets a reminder."""
+    app = launch(fast_config)
+    channel = declare(app, fake)
+    app.slack.command("ack", user_id="U01ML1", channel_id=channel)
+    reminder = fake.wait_for(
+        lambda: [m for m in fake.messages_in(channel) if "no status update" in m.text], timeout=5
+    )
+    assert "<@U01ML1>" in reminder[0].text
+
+
+def test_raising_severity_late_escalates_at_once(
+    config: Config, fast_config: Config, launch: Callable[[Config], Firebell], fake: FakeSlack
+) -> None:
+    """A P2 raised to P0 after its P0 deadline passed escalates immediately."""
+    app = launch(fast_config)
+    response = app.slack.command(f"declare P2 {TITLE} area:model", user_id="U0OTHER")
+    assert response.status_code == 200
+    channel = fake.wait_for(lambda: fake.channel_by_name(CHANNEL)).id
+    time.sleep(2.2)
+    assert escalation_posts(fake, channel) == []
+    app.slack.command("sev P0", user_id="U01ML1", channel_id=channel)
+    fake.wait_for(lambda: escalation_posts(fake, channel), timeout=2)
+
+
+def test_missed_steps_fire_once_in_order_after_a_restart(
+    fast_config: Config, launch: Callable[[Config], Firebell], fake: FakeSlack
+) -> None:
+    """Stopped over its deadlines, firebell fires each missed step once when it is back."""
+    first = launch(fast_config)
+    channel = declare(first, fake)
+    fake.wait_for(lambda: fake.dms_to("U01MLLEAD"))
+    first.stop()
+    time.sleep(4.5)
+    launch(fast_config)
+    posts = fake.wait_for(lambda: at_least(3, fake, channel), timeout=5)
+    time.sleep(1)
+    assert len(escalation_posts(fake, channel)) == 3
+    assert "accountable" in posts[0].text
+    assert "<@U01DA1>" in posts[1].text
+
+
+def test_two_replicas_never_page_twice(
+    fast_config: Config, launch: Callable[[Config], Firebell], fake: FakeSlack
+) -> None:
+    """Two firebell processes on one database send each step and each message once."""
+    first = launch(fast_config)
+    launch(fast_config)
+    channel = declare(first, fake)
+    fake.wait_for(lambda: len(escalation_posts(fake, channel)) >= 3, timeout=8)
+    time.sleep(1.5)
+    assert len(escalation_posts(fake, channel)) == 3
+    assert len(fake.dms_to("U01DA1")) == 2
+    assert len(fake.calls_to("conversations.create")) == 1
+
+
+def test_oncall_shows_current_and_next(firebell: Firebell) -> None:
+    """`/incident oncall ml` names who is on call now and next."""
+    text = firebell.slack.command("oncall ml").json()["text"]
+    assert "ML Team" in text
+    assert "then <@" in text
