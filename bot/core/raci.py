@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Literal
 
 from bot.config.model import USER_ID, Area, Config, EscalationLevel, NotifyScope
+from bot.core.escaping import escape
 from bot.core.oncall import on_call
 
 Role = Literal["responsible", "accountable", "consulted", "informed"]
@@ -143,13 +144,15 @@ def area_for(config: Config, *, service: str | None, area: str | None) -> str:
         key = _find(config.services, service)
         if key is None:
             raise UnknownServiceError(
-                f"no service {service!r}: use one of {_choices(config.services)}"
+                f"no service '{escape(service)}': use one of {_choices(config.services)}"
             )
         service_area = config.services[key].area
     if area is not None:
         key = _find(config.areas, area)
         if key is None:
-            raise UnknownAreaError(f"no area {area!r}: use one of {_choices(config.areas)}")
+            raise UnknownAreaError(
+                f"no area '{escape(area)}': use one of {_choices(config.areas)}"
+            )
         return key
     if service_area is not None:
         return service_area

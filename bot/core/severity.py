@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.config.model import SEVERITY_LEVELS
+from bot.core.escaping import escape
 
 
 class SeverityError(ValueError):
@@ -15,5 +16,5 @@ def parse_severity(text: str) -> str:
     if value.isdigit():
         value = "P" + value
     if value not in SEVERITY_LEVELS:
-        raise SeverityError(f"{text!r} is not a severity: use one of P0, P1, P2, P3")
+        raise SeverityError(f"'{escape(text)}' is not a severity: use one of P0, P1, P2, P3")
     return value

@@ -142,7 +142,7 @@ def page_now(
     if target not in config.teams and not target.startswith(("U", "W")):
         teams = ", ".join(sorted(config.teams)) or "none configured"
         raise UserError(
-            f"{escape(target)!r} is neither a team nor a user. "
+            f"'{escape(target)}' is neither a team nor a user. "
             f"Try `/incident page @someone` or a team: {teams}."
         )
     pages = [Page(user, "consulted", team) for user, team in resolve_ref(config, target, now)]

@@ -6,6 +6,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import IntegrityError
 
 from bot.core.escaping import channel_link, escape, parse_user
 from bot.incidents.acknowledge import acknowledge
@@ -83,7 +84,11 @@ async def _dispatch(
         return
     if cmd.name == "declare":
         declaration = parse_declare(cmd.rest, user=user, request_key=_request_key(command))
-        result = await runtime.run(declare, config, declaration)
+        try:
+            result = await runtime.run(declare, config, declaration)
+        except IntegrityError:
+            # Slack's retry raced the first attempt, which won: answer with its incident.
+            result = await runtime.run(declare, config, declaration)
         incident = result.incident
         await ack(
             response_type="ephemeral",
@@ -106,7 +111,7 @@ async def _dispatch(
         return
     if cmd.name not in IN_CHANNEL:
         raise UserError(
-            f"`/incident {cmd.name}` is not a command. `/incident help` lists them all."
+            f"`/incident {escape(cmd.name)}` is not a command. `/incident help` lists them all."
         )
 
     here: Incident | None = await runtime.store.run(

@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
+from sqlalchemy.exc import IntegrityError
 
 from bot.config.model import Config
 from bot.core.escaping import escape
@@ -119,7 +120,11 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             await ack(response_action="errors", errors={block: str(err)[:150]})
             return
         try:
-            await runtime.run(_declare_and_confirm, runtime.config, declaration)
+            try:
+                await runtime.run(_declare_and_confirm, runtime.config, declaration)
+            except IntegrityError:
+                # A resubmission raced the first one, which won: it is declared.
+                await runtime.run(_declare_and_confirm, runtime.config, declaration)
         except Exception as err:
             await ack(response_action="errors", errors={"title": explain(err)[:150]})
             return

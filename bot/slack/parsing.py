@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.core.escaping import escape
 from bot.incidents.declare import Declaration
 from bot.incidents.errors import UserError
 
@@ -55,5 +56,5 @@ def parse_ref(text: str) -> int:
     """`INC-7`, `inc7` or `7` -> 7."""
     match = _REF.match(text.strip())
     if not match:
-        raise UserError(f"{text.strip()!r} is not an incident: write it like `INC-7`.")
+        raise UserError(f"'{escape(text.strip())}' is not an incident: write it like `INC-7`.")
     return int(match.group(1))
