@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config.model import Config
-from bot.incidents.escalation import fire_next
+from bot.incidents.escalation import IncidentBusyError, fire_next
 from bot.store.db import Store
 from bot.store.deadlines import next_due_at
 
@@ -80,8 +80,18 @@ class DeadlineClock:
 
     async def tick(self) -> None:
         """Fire every due deadline, then set the wake-up for the next one."""
+        busy: set[int] = set()
         try:
-            while await self.store.run(fire_next, self.config, owner=self.owner):
+            while True:
+                try:
+                    fired = await self.store.run(
+                        fire_next, self.config, owner=self.owner, skip=frozenset(busy)
+                    )
+                except IncidentBusyError as err:
+                    busy.add(err.deadline_id)
+                    continue
+                if fired is None:
+                    break
                 self.fired += 1
                 self.on_fired()
             upcoming = await self.store.run(next_due_at)
@@ -89,5 +99,8 @@ class DeadlineClock:
             log.exception("firing deadlines failed; the next poll tries again")
             return
         self._next = None
-        if upcoming is not None:
+        if busy:
+            # Skipped while a change held their incident: look again very soon.
+            self.due_at(datetime.now(UTC) + timedelta(milliseconds=20))
+        elif upcoming is not None:
             self.due_at(upcoming)

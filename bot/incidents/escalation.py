@@ -8,6 +8,7 @@ before it (the escalation sees `acknowledged` and pages nobody) or after it.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
@@ -87,14 +88,31 @@ def schedule_status_reminder(
     add_deadline(session, incident_id=_id(incident), kind=STATUS, due_at=now + every)
 
 
-def fire_next(session: Session, config: Config, *, owner: str) -> Deadline | None:
-    """Claim the earliest due deadline and act on it; None when nothing is due."""
+class IncidentBusyError(Exception):
+    """Another transaction holds the incident of a due deadline; try that one later."""
+
+    def __init__(self, deadline_id: int) -> None:
+        super().__init__(f"deadline {deadline_id}: its incident is locked")
+        self.deadline_id = deadline_id
+
+
+def fire_next(
+    session: Session, config: Config, *, owner: str, skip: Collection[int] = ()
+) -> Deadline | None:
+    """Claim the earliest due deadline and act on it; None when nothing is due.
+
+    Use cases lock an incident and then its deadlines; a claim holds a deadline first,
+    so it must not wait for the incident (that is a deadlock with an ack). It skips a
+    locked incident instead and raises IncidentBusyError, rolling the claim back.
+    """
     now = db_now(session)
-    deadline = claim_due(session, now=now, owner=owner)
+    deadline = claim_due(session, now=now, owner=owner, skip=skip)
     if deadline is None:
         return None
-    incident = lock_incident(session, incident_id=deadline.incident_id)
-    if incident is None or State(incident.state) == State.RESOLVED:
+    incident = lock_incident(session, incident_id=deadline.incident_id, skip_locked=True)
+    if incident is None:
+        raise IncidentBusyError(deadline.id or 0)
+    if State(incident.state) == State.RESOLVED:
         return deadline
     if deadline.kind == ESCALATE and State(incident.state) == State.OPEN:
         _escalate(session, config, incident, deadline, now=now)

@@ -8,7 +8,7 @@ however many processes race for it, and a crash mid-way leaves it due.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -67,8 +67,10 @@ def pending_deadlines(session: Session, *, incident_id: int) -> list[Deadline]:
     )
 
 
-def claim_due(session: Session, *, now: datetime, owner: str) -> Deadline | None:
-    """Claim the earliest due deadline for this transaction, or None if none is due."""
+def claim_due(
+    session: Session, *, now: datetime, owner: str, skip: Collection[int] = ()
+) -> Deadline | None:
+    """Claim the earliest due deadline (not in `skip`) for this transaction, or None."""
     query = (
         select(Deadline)
         .where(
@@ -79,6 +81,8 @@ def claim_due(session: Session, *, now: datetime, owner: str) -> Deadline | None
         .order_by(col(Deadline.due_at), col(Deadline.id))
         .limit(1)
     )
+    if skip:
+        query = query.where(col(Deadline.id).not_in(list(skip)))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     row = session.execute(query).scalar_one_or_none()

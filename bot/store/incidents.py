@@ -34,10 +34,17 @@ def get_incident(session: Session, *, incident_id: int) -> Incident | None:
     return session.get(Incident, incident_id)
 
 
-def lock_incident(session: Session, *, incident_id: int) -> Incident | None:
-    """The incident, locked for update until the transaction ends (PostgreSQL)."""
+def lock_incident(
+    session: Session, *, incident_id: int, skip_locked: bool = False
+) -> Incident | None:
+    """The incident, locked for update until the transaction ends (PostgreSQL).
+
+    With `skip_locked`, None also when another transaction holds the lock.
+    """
     return session.execute(
-        select(Incident).where(col(Incident.id) == incident_id).with_for_update()
+        select(Incident)
+        .where(col(Incident.id) == incident_id)
+        .with_for_update(skip_locked=skip_locked)
     ).scalar_one_or_none()
 
 

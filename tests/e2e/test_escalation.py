@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import date, timedelta
 
-from bot.config.model import Config
+from bot.config.model import Config, Sprint
 from tests.fakeslack import FakeSlack, Message
 from tests.harness import Firebell
 
@@ -175,3 +176,42 @@ def test_oncall_shows_current_and_next(firebell: Firebell) -> None:
     text = firebell.slack.command("oncall ml").json()["text"]
     assert "ML Team" in text
     assert "then <@" in text
+
+
+def test_unacknowledged_p3_is_reminded_in_the_backlog_at_the_sprint_boundary(
+    fast_config: Config, launch: Callable[[Config], Firebell], fake: FakeSlack
+) -> None:
+    """P3 pages nobody; when the next sprint starts it is reminded in the backlog channel."""
+    two_second_sprints = fast_config.model_copy(
+        update={"sprint": Sprint(length=timedelta(seconds=2), anchor=date(2026, 1, 5))}
+    )
+    app = launch(two_second_sprints)
+    app.slack.command(f"declare P3 {TITLE} area:model", user_id="U0OTHER")
+    reminder = fake.wait_for(
+        lambda: [m for m in fake.messages_in("C0BACKLOG") if "start of the sprint" in m.text],
+        timeout=5,
+    )
+    assert "INC-1" in reminder[0].text
+    assert fake.dms_to("U01ML1") == []
+
+
+def test_main_message_says_whether_the_deadline_was_met(
+    config: Config, launch: Callable[[Config], Firebell], fake: FakeSlack
+) -> None:
+    """Acknowledged within the hour, the main message says `in time`."""
+    app = launch(config)
+    channel = declare(app, fake)
+    app.slack.command("ack", user_id="U01ML1", channel_id=channel)
+    main_ts = fake.messages_in(channel)[0].ts
+
+    def updated() -> str:
+        main = next(m for m in fake.messages_in(channel) if m.ts == main_ts)
+        text = " ".join(
+            f.get("text", "")
+            for b in main.blocks
+            for f in b.get("fields", [])
+            if isinstance(f, dict)
+        )
+        return text if "(in time)" in text else ""
+
+    assert "<@U01ML1>" in fake.wait_for(updated)
