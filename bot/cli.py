@@ -76,6 +76,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from bot import logs  # noqa: PLC0415
     from bot.config.load import ConfigError, load_config  # noqa: PLC0415
+    from bot.runbooks import RunbookError, load_runbooks  # noqa: PLC0415
     from bot.settings import MissingSettingError  # noqa: PLC0415
     from bot.store.db import make_engine  # noqa: PLC0415
     from bot.store.migrate import upgrade  # noqa: PLC0415
@@ -91,8 +92,9 @@ def _serve(args: argparse.Namespace) -> int:
     logs.configure(settings.log_level, settings.log_format, secrets=secrets)
     try:
         settings.require_slack(socket_mode=args.socket_mode)
-        config = load_config(settings.firebell_config)
-    except (MissingSettingError, ConfigError) as err:
+        runbooks = load_runbooks(settings.firebell_runbooks)
+        config = load_config(settings.firebell_config, runbooks=runbooks.keys())
+    except (MissingSettingError, ConfigError, RunbookError) as err:
         print(f"firebell: {err}", file=sys.stderr)
         return 2
     engine = make_engine(settings.database_url)
