@@ -32,13 +32,3 @@ def transition(current: State, target: State) -> State:
     if _ORDER.index(target) <= _ORDER.index(current):
         raise TransitionError(f"it is already {current.value}")
     return target
-
-
-def is_active(state: State) -> bool:
-    """Open, acknowledged or mitigated: not resolved yet."""
-    return state != State.RESOLVED
-
-
-def needs_response(state: State) -> bool:
-    """Nobody has acknowledged it yet, so its response deadline still runs."""
-    return state == State.OPEN

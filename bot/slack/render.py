@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -222,8 +221,3 @@ def incident_details(
         timeline = "\n".join(f"{when(e.at)} {e.text}" for e in recent)
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*Timeline*\n{timeline}"[:3000])))
     return text, blocks
-
-
-def to_dicts(blocks: Sequence[Block]) -> list[dict[str, Any]]:
-    """Blocks as the JSON Slack takes."""
-    return [b.to_dict() for b in blocks]

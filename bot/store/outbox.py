@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, exists, select, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -131,14 +131,3 @@ def release(session: Session, *, owner: str) -> int:
         .values(lease_owner=None, lease_until=None, attempts=col(OutboxMessage.attempts) - 1)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-def pending_count(session: Session) -> int:
-    """How many rows are still to be delivered."""
-    return int(
-        session.execute(
-            select(func.count())
-            .select_from(OutboxMessage)
-            .where(col(OutboxMessage.done).is_(False))
-        ).scalar_one()
-    )
