@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -103,6 +104,9 @@ def _serve(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     app = create_app(settings, config=config, tuning=Tuning(socket_mode=args.socket_mode))
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal to the handler
+    # that was there before: this one makes a clean stop exit with status 0.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(
         app,
         host=args.host or settings.firebell_host,
@@ -113,6 +117,10 @@ def _serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=10,
     )
     return 0
+
+
+def _exit_cleanly(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)
 
 
 def _check(args: argparse.Namespace) -> int:

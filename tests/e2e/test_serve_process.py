@@ -1,0 +1,135 @@
+"""`firebell serve` as a real process: migrates, serves, stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.store.db import Store
+from tests.fakeslack import FakeSlack
+from tests.harness import SIGNING_SECRET
+from tests.slackrequests import SlackRequests
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _env(fake: FakeSlack, database_url: str, port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "FIREBELL_"))}
+    env.update(
+        SLACK_BOT_TOKEN=fake.bot_token,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=fake.api_url,
+        DATABASE_URL=database_url,
+        FIREBELL_CONFIG=str(ROOT / "tests" / "configs" / "e2e.yaml"),
+        FIREBELL_RUNBOOKS=str(ROOT / "runbooks"),
+        FIREBELL_PORT=str(port),
+        LOG_FORMAT="json",
+    )
+    return env
+
+
+@pytest.fixture
+def served(
+    fake: FakeSlack, store: Store, database_url: str, tmp_path: Path
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """A `firebell serve` subprocess against the fake Slack, and its base URL."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=tmp_path,
+        env=_env(fake, database_url, port),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"firebell exited: {process.communicate()[1]}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    yield process, url
+    if process.poll() is None:
+        process.kill()
+        process.communicate()
+
+
+def test_serve_declares_and_stops_cleanly_on_sigterm(
+    served: tuple[subprocess.Popen[str], str], fake: FakeSlack
+) -> None:
+    """A declaration goes through the real process; SIGTERM ends it with status 0."""
+    process, url = served
+    with SlackRequests(url, SIGNING_SECRET, fake=fake) as slack:
+        answer = slack.command("declare P1 Checkout answers are wrong area:model")
+    assert "INC-" in answer.json()["text"]
+    fake.wait_for(lambda: fake.dms_to("U01MLLEAD"), timeout=10)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=20)
+    assert process.returncode == 0
+    assert "firebell stopped cleanly" in stderr
+    assert fake.bot_token not in stderr
+    assert SIGNING_SECRET not in stderr
+
+
+def test_serve_migrates_an_empty_sqlite_database(fake: FakeSlack, tmp_path: Path) -> None:
+    """On a fresh machine `firebell serve` creates and migrates its database, then is ready."""
+    port = _free_port()
+    env = _env(fake, f"sqlite:///{tmp_path / 'fresh.db'}", port)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        ready = False
+        while time.monotonic() < deadline and not ready:
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        assert ready
+    finally:
+        process.terminate()
+        process.communicate(timeout=20)
+    assert process.returncode == 0
+
+
+def test_serve_without_slack_credentials_says_what_to_set(tmp_path: Path) -> None:
+    """No token or secret: exit status 2 and a message naming both variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "FIREBELL_"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "SLACK_BOT_TOKEN" in result.stderr
+    assert "SLACK_SIGNING_SECRET" in result.stderr
