@@ -97,6 +97,9 @@ class FakeSlack(SlackWebApi):
 
     def __init__(self, *, bot_token: str = "xoxb-test-token") -> None:  # noqa: S107
         self.bot_token = bot_token
+        self.app_token = "xapp-test-token"
+        # Where apps.connections.open sends Socket Mode clients (see tests/fakesocket.py).
+        self.socket_url: str | None = None
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -316,6 +319,13 @@ class FakeSlack(SlackWebApi):
     def _dispatch(self, method: str, params: Json, auth: str | None) -> _Reply:
         if not auth or not auth.startswith("Bearer "):
             return _json_reply({"ok": False, "error": "not_authed"})
+        if method == "apps.connections.open":
+            # Socket Mode: only the app-level token opens a connection.
+            if auth.removeprefix("Bearer ") != self.app_token:
+                return _json_reply({"ok": False, "error": "invalid_auth"})
+            if self.socket_url is None:
+                return _json_reply({"ok": False, "error": "socket_mode_not_enabled"})
+            return _json_reply({"ok": True, "url": self.socket_url})
         if auth.removeprefix("Bearer ") != self.bot_token:
             return _json_reply({"ok": False, "error": "invalid_auth"})
         try:

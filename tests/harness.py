@@ -42,6 +42,7 @@ class Firebell:
     config: Config
     fake: FakeSlack
     tuning: Tuning = FAST
+    app_token: str | None = None
     url: str = ""
     slack: SlackRequests = field(init=False)
     _server: uvicorn.Server | None = None
@@ -55,6 +56,7 @@ class Firebell:
             slack_signing_secret=SIGNING_SECRET,
             slack_api_url=self.fake.api_url,
             database_url=self.database_url,
+            slack_app_token=self.app_token,
         )
         self._app = create_app(settings, config=self.config, tuning=self.tuning)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -63,7 +65,10 @@ class Firebell:
         port = sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
         config = uvicorn.Config(
-            self._app, log_config=None, lifespan="on", access_log=False,
+            self._app,
+            log_config=None,
+            lifespan="on",
+            access_log=False,
             timeout_graceful_shutdown=5,
         )
         self._server = uvicorn.Server(config)

@@ -1,0 +1,98 @@
+"""A fake Socket Mode endpoint: a WebSocket that hands envelopes to the app, collects acks.
+
+Point `FakeSlack.socket_url` at `FakeSocketMode.url`; `deliver(type, payload)` sends an
+envelope the way Slack does and returns the app's acknowledgement.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import uuid
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+Json = dict[str, Any]
+
+
+class FakeSocketMode:
+    """Slack's side of a Socket Mode connection, on 127.0.0.1."""
+
+    def __init__(self) -> None:
+        self.url = ""
+        self._loop = asyncio.new_event_loop()
+        self._sockets: list[web.WebSocketResponse] = []
+        self._acks: dict[str, asyncio.Future[Json]] = {}
+        self._connected = threading.Event()
+        self._runner: web.AppRunner | None = None
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    def start(self) -> FakeSocketMode:
+        """Serve on a free port in a thread of its own."""
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._serve(), self._loop).result(timeout=10)
+        return self
+
+    async def _serve(self) -> None:
+        app = web.Application()
+        app.router.add_get("/link", self._socket)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"ws://127.0.0.1:{port}/link"
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_str(json.dumps({"type": "hello", "num_connections": 1}))
+        self._connected.set()
+        async for message in ws:
+            if message.type != WSMsgType.TEXT:
+                continue
+            ack = json.loads(message.data)
+            future = self._acks.pop(ack.get("envelope_id", ""), None)
+            if future is not None and not future.done():
+                future.set_result(ack)
+        return ws
+
+    def wait_connected(self, timeout: float = 10) -> None:
+        """Block until the app has connected."""
+        if not self._connected.wait(timeout):
+            raise AssertionError("the app never connected over Socket Mode")
+
+    def deliver(self, kind: str, payload: Json, timeout: float = 10) -> Json:
+        """Send an envelope (`slash_commands`, `interactive`, `events_api`); return the ack."""
+
+        async def send() -> Json:
+            envelope_id = str(uuid.uuid4())
+            future: asyncio.Future[Json] = self._loop.create_future()
+            self._acks[envelope_id] = future
+            envelope = {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": kind != "events_api",
+                "retry_attempt": 0,
+            }
+            await self._sockets[-1].send_str(json.dumps(envelope))
+            return await asyncio.wait_for(future, timeout)
+
+        return asyncio.run_coroutine_threadsafe(send(), self._loop).result(timeout + 1)
+
+    def stop(self) -> None:
+        """Close connections and stop serving."""
+
+        async def close() -> None:
+            for ws in self._sockets:
+                await ws.close()
+            if self._runner is not None:
+                await self._runner.cleanup()
+
+        asyncio.run_coroutine_threadsafe(close(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
