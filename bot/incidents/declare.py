@@ -96,7 +96,7 @@ def declare(session: Session, config: Config, declaration: Declaration) -> Decla
     )
     session.add(incident)
     session.flush()
-    schedule_response(session, config, incident, now=now)
+    schedule_response(session, config, incident, now=now, fresh=True)
 
     pages = who_to_page(config, area, policy.notify, now)
     record(

@@ -44,16 +44,21 @@ def _id(incident: Incident) -> int:
 
 
 def schedule_response(
-    session: Session, config: Config, incident: Incident, *, now: datetime
+    session: Session, config: Config, incident: Incident, *, now: datetime, fresh: bool = False
 ) -> None:
     """(Re)plan an open incident's response deadline, warning and escalation steps.
 
     Steps already fired stay fired: after a severity change only the steps past
     `incident.escalation_level` are planned, from the declaration time, so an incident
-    raised to P0 after 20 minutes is already late and escalates at once.
+    raised to P0 after 20 minutes is already late and escalates at once. A `fresh`
+    incident (being declared) has nothing planned yet and its deadline already set.
     """
-    cancel_deadlines(session, incident_id=_id(incident), kinds=RESPONSE_KINDS)
-    incident.response_deadline = response_deadline(config, incident.severity, incident.declared_at)
+    if not fresh:
+        cancel_deadlines(session, incident_id=_id(incident), kinds=RESPONSE_KINDS)
+        incident.response_deadline = response_deadline(
+            config, incident.severity, incident.declared_at
+        )
+    assert incident.response_deadline is not None  # noqa: S101 - set at declaration
     if State(incident.state) != State.OPEN:
         return
     policy = config.severities[incident.severity]

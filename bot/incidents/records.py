@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from bot.store.batch import add_row
 from bot.store.tables import AuditRecord, Incident, TimelineEntry
 
 
@@ -22,17 +23,26 @@ def record(
 ) -> None:
     """Add a timeline entry to `incident` and the matching audit record."""
     assert incident.id is not None  # noqa: S101 - flushed before anything is recorded
-    session.add(
-        TimelineEntry(
-            incident_id=incident.id, at=at, actor=actor, kind=kind, text=text, data=data or {}
-        )
+    add_row(
+        session,
+        TimelineEntry,
+        {
+            "incident_id": incident.id,
+            "at": at,
+            "actor": actor,
+            "kind": kind,
+            "text": text,
+            "data": data or {},
+        },
     )
-    session.add(
-        AuditRecord(
-            at=at,
-            actor=actor,
-            action=f"incident.{kind}",
-            incident_id=incident.id,
-            detail={"incident": incident.ref, "text": text, **(data or {})},
-        )
+    add_row(
+        session,
+        AuditRecord,
+        {
+            "at": at,
+            "actor": actor,
+            "action": f"incident.{kind}",
+            "incident_id": incident.id,
+            "detail": {"incident": incident.ref, "text": text, **(data or {})},
+        },
     )

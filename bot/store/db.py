@@ -21,6 +21,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, create_engine
 
+from bot.store.batch import write_buffered
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -97,6 +99,7 @@ class Store:
         """A session whose work commits together, or not at all."""
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
             yield session
+            write_buffered(session)
 
     def call(
         self, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs

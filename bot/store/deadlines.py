@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
+from bot.store.batch import add_row
 from bot.store.tables import Deadline
 
 NEXT_DUE = "firebell.next_due"
@@ -28,14 +29,23 @@ def add_deadline(
     due_at: datetime,
     level: int = 0,
     data: dict[str, Any] | None = None,
-) -> Deadline:
+) -> None:
     """Add a deadline; the committing caller learns the earliest new due time."""
-    row = Deadline(incident_id=incident_id, kind=kind, due_at=due_at, level=level, data=data or {})
-    session.add(row)
+    add_row(
+        session,
+        Deadline,
+        {
+            "incident_id": incident_id,
+            "kind": kind,
+            "due_at": due_at,
+            "level": level,
+            "data": data or {},
+            "cancelled": False,
+        },
+    )
     earliest = session.info.get(NEXT_DUE)
     if earliest is None or due_at < earliest:
         session.info[NEXT_DUE] = due_at
-    return row
 
 
 def cancel_deadlines(

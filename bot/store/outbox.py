@@ -16,6 +16,7 @@ from sqlalchemy import and_, exists, select, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
+from bot.store.batch import add_row
 from bot.store.tables import OutboxMessage
 
 
@@ -27,18 +28,23 @@ def enqueue(
     now: datetime,
     payload: dict[str, Any] | None = None,
     incident_id: int | None = None,
-) -> OutboxMessage:
+) -> None:
     """Add a message to send once the surrounding transaction commits."""
-    row = OutboxMessage(
-        incident_id=incident_id,
-        lane=lane,
-        kind=kind,
-        payload=payload or {},
-        created_at=now,
-        next_attempt_at=now,
+    add_row(
+        session,
+        OutboxMessage,
+        {
+            "incident_id": incident_id,
+            "lane": lane,
+            "kind": kind,
+            "payload": payload or {},
+            "created_at": now,
+            "next_attempt_at": now,
+            "attempts": 0,
+            "done": False,
+            "failed": False,
+        },
     )
-    session.add(row)
-    return row
 
 
 def _claimable(now: datetime) -> Any:
