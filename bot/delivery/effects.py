@@ -22,8 +22,9 @@ from bot.delivery.pacing import ChannelPacer
 from bot.delivery.retry import PermanentError, TransientError
 from bot.delivery.slack_calls import SlackCallError, call
 from bot.slack import render
-from bot.store.db import Store
+from bot.store.db import Store, db_now
 from bot.store.incidents import find_message, get_incident, incident_messages
+from bot.store.outbox import enqueue
 from bot.store.tables import Incident, IncidentMessage, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -307,11 +308,20 @@ class SlackEffects:
 
 
 def _set_channel(session: Session, *, incident_id: int, channel_id: str, name: str) -> None:
-    session.execute(
+    result = session.execute(
         update(Incident)
         .where(col(Incident.id) == incident_id, col(Incident.channel_id).is_(None))
-        .values(channel_id=channel_id, channel_name=name)
+        .values(channel_id=channel_id, channel_name=name, revision=col(Incident.revision) + 1)
     )
+    if result.rowcount:  # type: ignore[attr-defined]
+        # Mirrors and pages posted before the channel existed gain their link to it.
+        enqueue(
+            session,
+            kind="refresh",
+            lane=f"inc:{incident_id}",
+            now=db_now(session),
+            incident_id=incident_id,
+        )
 
 
 def _save_message(

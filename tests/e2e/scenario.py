@@ -54,6 +54,12 @@ def incident(store: Store, number: int) -> Incident | None:
     return store.call(incident_by_number, number=number)
 
 
+def channel_of(store: Store, number: int) -> str | None:
+    """The channel id of `INC-<number>`, once its channel exists."""
+    found = incident(store, number)
+    return None if found is None else found.channel_id
+
+
 def incident_count(store: Store) -> int:
     """How many incidents exist."""
     return len(store.call(lambda s: list(s.execute(select(Incident)).scalars())))
