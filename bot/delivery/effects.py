@@ -7,6 +7,7 @@ reuses it where Slack allows.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -19,7 +20,7 @@ from sqlmodel import Session, col
 from bot.config.model import Config
 from bot.core.channels import channel_name
 from bot.delivery.pacing import ChannelPacer
-from bot.delivery.retry import PermanentError, TransientError
+from bot.delivery.retry import PermanentError, RateLimitedError, TransientError
 from bot.delivery.slack_calls import SlackCallError, call
 from bot.slack import render
 from bot.store.db import Store, db_now
@@ -28,6 +29,7 @@ from bot.store.outbox import enqueue
 from bot.store.tables import Incident, IncidentMessage, OutboxMessage
 
 log = logging.getLogger(__name__)
+MAX_PACING_WAIT = 2.0  # seconds a delivery may wait for its channel's pace in place
 
 _HARMLESS_INVITE_ERRORS = {"already_in_channel", "cant_invite_self"}
 _PER_USER_INVITE_ERRORS = {
@@ -88,7 +90,14 @@ class SlackEffects:
         return await call(self.client, method, **params)
 
     async def _post(self, channel: str, text: str, **params: Any) -> str:
-        await self.pacer.wait(channel)
+        delay = self.pacer.reserve(channel)
+        if delay > MAX_PACING_WAIT:
+            # A long queue for one channel (an announcements channel in a storm): hand
+            # the row back to be tried then, rather than hold its lease while waiting.
+            self.pacer.release(channel)
+            raise RateLimitedError(f"pacing {channel}", delay)
+        if delay > 0:
+            await asyncio.sleep(delay)
         data = await self._call("chat.postMessage", channel=channel, text=text, **params)
         return str(data["ts"])
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 
@@ -32,11 +31,10 @@ class ChannelPacer:
             self._forget_idle(now)
         return 0.0 if tokens >= 0 else -tokens / self.per_second
 
-    async def wait(self, channel: str) -> None:
-        """Sleep until a message to `channel` keeps within the pace."""
-        delay = self.reserve(channel)
-        if delay > 0:
-            await asyncio.sleep(delay)
+    def release(self, channel: str) -> None:
+        """Give back a token taken by `reserve` that will not be used now."""
+        tokens, last = self._buckets.get(channel, (float(self.burst), self._clock()))
+        self._buckets[channel] = (min(float(self.burst), tokens + 1), last)
 
     def _forget_idle(self, now: float) -> None:
         full_after = self.burst / self.per_second

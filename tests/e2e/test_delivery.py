@@ -290,3 +290,26 @@ def test_ml_team_is_paged_through_whoever_the_rotation_has_on_call(
     assert paged_users(fake) == {"U01ML2"}
     dm = fake.dms_to("U01ML2")[0]
     assert "as responsible, ML Team" in dm.text
+
+
+def test_a_busy_channel_is_paced_and_every_message_arrives_once(
+    store: Store, database_url: str, config: Config, fake: FakeSlack
+) -> None:
+    """Eight P1s at once: the announcements channel gets all eight, about two a second."""
+    slow = replace(FAST, channel_per_second=2.0, channel_burst=1)
+    with serving(database_url, config, fake, slow) as app:
+        for n in range(8):
+            app.slack.command(f"declare P1 Storm {n} area:infra", user_id="U0OTHER")
+
+        def announced() -> list[float]:
+            calls = [
+                c for c in fake.calls_to("chat.postMessage")
+                if c.params.get("channel") == "C0ANNOUNCE" and c.status == 200
+            ]
+            return [c.at for c in calls] if len(calls) >= 8 else []
+
+        times = fake.wait_for(announced, timeout=15)
+    assert len(times) == 8
+    assert times[-1] - times[0] >= 3.0  # 7 gaps at 2 per second
+    titles = [m.text for m in fake.messages_in("C0ANNOUNCE")]
+    assert len({t for t in titles if "Storm" in t}) == 8

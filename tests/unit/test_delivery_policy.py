@@ -26,6 +26,16 @@ def test_pacer_allows_a_burst_then_one_message_a_second() -> None:
     assert pacer.reserve("C2") == 0.0
 
 
+def test_released_token_can_be_taken_again() -> None:
+    """A reservation handed back leaves the channel as it was."""
+    now = [0.0]
+    pacer = ChannelPacer(per_second=1.0, burst=1, clock=lambda: now[0])
+    assert pacer.reserve("C1") == 0.0
+    assert pacer.reserve("C1") == 1.0
+    pacer.release("C1")
+    assert pacer.reserve("C1") == 1.0
+
+
 def test_pacer_refills_over_time() -> None:
     """After a quiet second a channel may send again at once."""
     now = [0.0]
