@@ -71,7 +71,14 @@ def create_app(
         timeout=int(max(tuning.slack_timeout, 1)),
         retry_handlers=[],
     )
-    bolt = build_bolt_app(runtime, client=client, signing_secret=signing_secret)
+    bolt_client = AsyncWebClient(
+        base_url=settings.slack_api_url,
+        timeout=int(max(tuning.slack_timeout, 1)),
+        retry_handlers=[],
+    )
+    bolt = build_bolt_app(
+        runtime, client=bolt_client, token=token, signing_secret=signing_secret
+    )
     handler = AsyncSlackRequestHandler(bolt)
 
     async def slack_events(request: Request) -> Response:
@@ -104,6 +111,7 @@ def create_app(
         client.session = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=tuning.slack_timeout)
         )
+        bolt_client.session = client.session
         http = httpx.AsyncClient(timeout=tuning.slack_timeout)
         effects = SlackEffects(
             client=client,

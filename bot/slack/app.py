@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime
@@ -13,10 +14,23 @@ from bot.slack import actions, commands, modal
 log = logging.getLogger(__name__)
 
 
-def build_bolt_app(runtime: Runtime, *, client: AsyncWebClient, signing_secret: str) -> AsyncApp:
-    """A Bolt app with every firebell listener, talking to Slack through `client`."""
+def build_bolt_app(
+    runtime: Runtime, *, client: AsyncWebClient, token: str, signing_secret: str
+) -> AsyncApp:
+    """A Bolt app with every firebell listener, talking to Slack through `client`.
+
+    `client` carries no token: with one, Bolt would authorize the first request by
+    calling auth.test inline, and a slow or unreachable Slack would fail that request
+    (a declaration) instead of letting it commit and be delivered later. The token is
+    given per request by `authorize`, which never calls Slack.
+    """
+
+    async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=token)
+
     app = AsyncApp(
         client=client,
+        authorize=authorize,
         signing_secret=signing_secret,
         logger=logging.getLogger("bot.slack.bolt"),
         # The ack goes out as soon as a listener calls it; the listener may finish after.

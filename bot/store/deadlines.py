@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import false, func, select, update
 from sqlmodel import Session, col
 
 from bot.store.batch import add_row
@@ -85,7 +85,7 @@ def claim_due(
         select(Deadline)
         .where(
             col(Deadline.fired_at).is_(None),
-            col(Deadline.cancelled).is_(False),
+            col(Deadline.cancelled) == false(),  # matches the partial index ix_deadline_pending
             col(Deadline.due_at) <= now,
         )
         .order_by(col(Deadline.due_at), col(Deadline.id))
@@ -107,6 +107,6 @@ def next_due_at(session: Session) -> datetime | None:
     """When the earliest pending deadline is due."""
     return session.execute(
         select(func.min(Deadline.due_at)).where(
-            col(Deadline.fired_at).is_(None), col(Deadline.cancelled).is_(False)
+            col(Deadline.fired_at).is_(None), col(Deadline.cancelled) == false()
         )
     ).scalar_one_or_none()

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, exists, false, select, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -50,7 +50,7 @@ def enqueue(
 def _claimable(now: datetime) -> Any:
     earlier = aliased(OutboxMessage)
     return and_(
-        col(OutboxMessage.done).is_(False),
+        col(OutboxMessage.done) == false(),  # matches the partial index ix_outbox_undone
         col(OutboxMessage.next_attempt_at) <= now,
         (col(OutboxMessage.lease_until).is_(None)) | (col(OutboxMessage.lease_until) < now),
         ~exists().where(

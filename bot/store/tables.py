@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from bot.store.types import UTCDateTime
@@ -110,7 +110,12 @@ class OutboxMessage(SQLModel, table=True):
     """
 
     __table_args__ = (
-        Index("ix_outbox_pending", "done", "next_attempt_at"),
+        # Claims walk undelivered rows in id order; delivered rows (the vast majority,
+        # eventually) stay out of this index altogether.
+        Index(
+            "ix_outbox_undone", "id",
+            sqlite_where=text("done = 0"), postgresql_where=text("done = false"),
+        ),
         Index("ix_outbox_lane", "lane", "done", "id"),
     )
 
@@ -137,7 +142,13 @@ class Deadline(SQLModel, table=True):
     (`fired_at` set under a lock) acts on it, once.
     """
 
-    __table_args__ = (Index("ix_deadline_due", "fired_at", "cancelled", "due_at"),)
+    __table_args__ = (
+        Index(
+            "ix_deadline_pending", "due_at", "id",
+            sqlite_where=text("fired_at IS NULL AND cancelled = 0"),
+            postgresql_where=text("fired_at IS NULL AND cancelled = false"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(foreign_key="incident.id", index=True)

@@ -86,7 +86,11 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('deadline', schema=None) as batch_op:
-        batch_op.create_index('ix_deadline_due', ['fired_at', 'cancelled', 'due_at'], unique=False)
+        batch_op.create_index(
+            'ix_deadline_pending', ['due_at', 'id'], unique=False,
+            sqlite_where=sa.text('fired_at IS NULL AND cancelled = 0'),
+            postgresql_where=sa.text('fired_at IS NULL AND cancelled = false'),
+        )
         batch_op.create_index(batch_op.f('ix_deadline_incident_id'), ['incident_id'], unique=False)
 
     op.create_table('incidentmessage',
@@ -124,7 +128,10 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('outboxmessage', schema=None) as batch_op:
         batch_op.create_index('ix_outbox_lane', ['lane', 'done', 'id'], unique=False)
-        batch_op.create_index('ix_outbox_pending', ['done', 'next_attempt_at'], unique=False)
+        batch_op.create_index(
+            'ix_outbox_undone', ['id'], unique=False,
+            sqlite_where=sa.text('done = 0'), postgresql_where=sa.text('done = false'),
+        )
         batch_op.create_index(batch_op.f('ix_outboxmessage_incident_id'), ['incident_id'], unique=False)
 
     op.create_table('timelineentry',
@@ -151,7 +158,7 @@ def downgrade() -> None:
     op.drop_table('timelineentry')
     with op.batch_alter_table('outboxmessage', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outboxmessage_incident_id'))
-        batch_op.drop_index('ix_outbox_pending')
+        batch_op.drop_index('ix_outbox_undone')
         batch_op.drop_index('ix_outbox_lane')
 
     op.drop_table('outboxmessage')
@@ -161,7 +168,7 @@ def downgrade() -> None:
     op.drop_table('incidentmessage')
     with op.batch_alter_table('deadline', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_deadline_incident_id'))
-        batch_op.drop_index('ix_deadline_due')
+        batch_op.drop_index('ix_deadline_pending')
 
     op.drop_table('deadline')
     with op.batch_alter_table('auditrecord', schema=None) as batch_op:

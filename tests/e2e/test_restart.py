@@ -7,7 +7,6 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
 
-import pytest
 from sqlmodel import Session
 
 from bot.config.model import Config
@@ -162,11 +161,6 @@ def test_rows_held_by_a_crashed_process_are_taken_over_when_the_lease_runs_out(
         assert taken.attempts >= 2  # the dead process's attempt counts
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Bolt's single-team authorization calls auth.test inline on a process's first "
-    "request; while Slack's Web API hangs, that first declaration fails instead of committing",
-)
 def test_a_fresh_process_accepts_a_declaration_while_slack_hangs(
     database_url: str, store: Store, config: Config, fake: FakeSlack
 ) -> None:
