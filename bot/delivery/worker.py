@@ -117,7 +117,11 @@ class DeliveryWorker:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-        await self.store.run(outbox.release, owner=self.owner)
+        try:
+            await self.store.run(outbox.release, owner=self.owner)
+        except Exception:
+            # Unreachable database: the leases run out on their own and are taken over.
+            log.exception("could not hand back outbox leases; they expire in %s", self.lease)
 
     def _claim(self, session: Session, *, limit: int) -> Sequence[OutboxMessage]:
         return outbox.claim(
