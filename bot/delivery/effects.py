@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import update
 from sqlmodel import Session, col
@@ -101,6 +102,28 @@ class SlackEffects:
         data = await self._call("chat.postMessage", channel=channel, text=text, **params)
         return str(data["ts"])
 
+    async def _post_shown(
+        self,
+        incident: Incident,
+        *,
+        role: str,
+        channel: str,
+        text: str,
+        blocks: list[Block],
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        """Post a message that shows `incident`, and remember it to refresh it later."""
+        ts = await self._post(channel, text, blocks=blocks)
+        await self.store.run(
+            _save_message,
+            incident_id=_iid(incident),
+            role=role,
+            channel=channel,
+            ts=ts,
+            revision=incident.revision,
+            data=data or {},
+        )
+
     async def bot_user(self) -> str:
         """The bot's own user ID (cached)."""
         if self._bot_user is None:
@@ -186,16 +209,7 @@ class SlackEffects:
         if await self.store.run(find_message, incident_id=_iid(incident), role="main"):
             return
         text, blocks = render.main_message(incident, self.config)
-        ts = await self._post(channel, text, blocks=blocks)
-        await self.store.run(
-            _save_message,
-            incident_id=_iid(incident),
-            role="main",
-            channel=channel,
-            ts=ts,
-            revision=incident.revision,
-            data={},
-        )
+        await self._post_shown(incident, role="main", channel=channel, text=text, blocks=blocks)
 
     async def _pin_main(self, incident: Incident | None, _: dict[str, Any]) -> None:
         incident, channel = self._channel(incident)
@@ -224,16 +238,7 @@ class SlackEffects:
         ):
             return
         text, blocks = render.main_message(incident, self.config, channel_id=incident.channel_id)
-        ts = await self._post(channel, text, blocks=blocks)
-        await self.store.run(
-            _save_message,
-            incident_id=_iid(incident),
-            role=role,
-            channel=channel,
-            ts=ts,
-            revision=incident.revision,
-            data={},
-        )
+        await self._post_shown(incident, role=role, channel=channel, text=text, blocks=blocks)
         # A change may have landed while this was in flight: catch up at once.
         await self._refresh(incident, {})
 
@@ -252,15 +257,8 @@ class SlackEffects:
             reason=str(details["reason"]),
             channel_id=incident.channel_id,
         )
-        ts = await self._post(dm, text, blocks=blocks)
-        await self.store.run(
-            _save_message,
-            incident_id=_iid(incident),
-            role="page",
-            channel=dm,
-            ts=ts,
-            revision=incident.revision,
-            data=details,
+        await self._post_shown(
+            incident, role="page", channel=dm, text=text, blocks=blocks, data=details
         )
 
     async def _notice(self, _: Incident | None, payload: dict[str, Any]) -> None:
