@@ -24,6 +24,7 @@ from tests.harness import Firebell
 
 ACK = "incident_acknowledge"
 RESOLVE = "incident_resolve"
+TITLE = "Checkout answers are wrong"
 SERVICE = "checkout-assistant"
 
 

@@ -17,7 +17,6 @@ from tests.e2e.scenario import (
     ack_and_resolve,
     buttons,
     current,
-    declare,
     entries,
     incident,
     incident_count,
@@ -33,13 +32,6 @@ from tests.harness import Firebell
 
 CALLBACK = "declare_incident"
 
-
-@pytest.fixture
-def declared(firebell: Firebell, fake: FakeSlack, store: Store) -> Declared:
-    """A P1 on the checkout assistant (main message, announcement, page DMs), delivered."""
-    found = declare(firebell, fake, store, f"P1 Checkout answers are wrong service:{SERVICE}")
-    wait_delivered(fake, store)
-    return found
 
 
 def acknowledged_by(fake: FakeSlack, store: Store, declared: Declared, user: str) -> None:

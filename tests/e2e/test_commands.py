@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 from bot.config.model import Config
 from bot.store.db import Store
 from tests.e2e.scenario import (
     SERVICE,
+    TITLE,
     Declared,
     ack_and_resolve,
     answer_text,
@@ -24,16 +23,6 @@ from tests.e2e.scenario import (
 )
 from tests.fakeslack import FakeSlack
 from tests.harness import Firebell
-
-TITLE = "Checkout answers are wrong"
-
-
-@pytest.fixture
-def declared(firebell: Firebell, fake: FakeSlack, store: Store) -> Declared:
-    """A P1 on the checkout assistant, declared by U0OTHER and fully delivered."""
-    found = declare(firebell, fake, store, f"P1 {TITLE} service:{SERVICE}")
-    wait_delivered(fake, store)
-    return found
 
 
 def run(firebell: Firebell, text: str, *, where: str, user: str = "U01ML1") -> str:
