@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -26,6 +27,14 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args))
     except KeyboardInterrupt:
         return 130
+    except OperationalError as err:
+        reason = str(err.orig or err).strip().splitlines()[0]
+        print(
+            f"firebell: cannot use the database ({reason}). Check DATABASE_URL and that the "
+            "database server is running.",
+            file=sys.stderr,
+        )
+        return 2
 
 
 def _parser() -> argparse.ArgumentParser:

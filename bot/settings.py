@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 _PLACEHOLDERS = {"", "changeme", "change-me", "xoxb-...", "xapp-...", "secret", "todo"}
 
@@ -43,6 +45,20 @@ class Settings(BaseSettings):
     def _no_placeholders(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or value.get_secret_value().strip().lower() in _PLACEHOLDERS:
             return None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        try:
+            backend = make_url(value).get_backend_name()
+        except ArgumentError:
+            backend = ""
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(
+                "DATABASE_URL must be a SQLite or PostgreSQL URL, e.g. sqlite:///./firebell.db "
+                "or postgresql://user@host:5432/firebell"
+            )
         return value
 
     @field_validator("slack_api_url")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 
 import pytest
+from pydantic import ValidationError
 
+from bot.cli import main
 from bot.logs import SecretMask
 from bot.settings import MissingSettingError, Settings
 
@@ -44,3 +46,20 @@ def test_socket_mode_needs_the_app_token() -> None:
     settings = Settings(_env_file=None, slack_bot_token="xoxb-1", slack_signing_secret="abcdef")
     with pytest.raises(MissingSettingError, match="SLACK_APP_TOKEN"):
         settings.require_slack(socket_mode=True)
+
+
+def test_database_url_of_another_kind_is_refused_with_examples() -> None:
+    """A MySQL or garbled DATABASE_URL is refused, naming what is accepted."""
+    with pytest.raises(ValidationError, match="SQLite or PostgreSQL"):
+        Settings(_env_file=None, database_url="mysql://root@localhost/db")
+
+
+def test_unreachable_database_is_a_one_line_message_not_a_traceback(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`firebell db current` against a closed port says what to check and exits 2."""
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:9/none")
+    assert main(["db", "current"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot use the database" in err
+    assert "Traceback" not in err
