@@ -4,7 +4,7 @@ APScheduler keeps nothing that matters (in-memory job store): one `date` job is 
 the earliest pending deadline this process knows of, and an `interval` job polls so
 that deadlines written by other replicas, or missed while the process was down, are
 found within `poll_interval`. Whatever wakes it, a tick fires every due row, one
-transaction each, through `bot.incidents.escalation.fire_next`.
+batch of them per transaction, through `bot.incidents.escalation.fire_due`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config.model import Config
-from bot.incidents.escalation import IncidentBusyError, fire_next
+from bot.incidents.escalation import fire_due
 from bot.store.db import Store
 from bot.store.deadlines import next_due_at
 
@@ -83,17 +83,15 @@ class DeadlineClock:
         busy: set[int] = set()
         try:
             while True:
-                try:
-                    fired = await self.store.run(
-                        fire_next, self.config, owner=self.owner, skip=frozenset(busy)
-                    )
-                except IncidentBusyError as err:
-                    busy.add(err.deadline_id)
-                    continue
-                if fired is None:
+                firing = await self.store.run(
+                    fire_due, self.config, owner=self.owner, skip=frozenset(busy)
+                )
+                busy.update(firing.busy)
+                if firing.fired:
+                    self.fired += len(firing.fired)
+                    self.on_fired()
+                if not firing.full:
                     break
-                self.fired += 1
-                self.on_fired()
             upcoming = await self.store.run(next_due_at)
         except Exception:
             log.exception("firing deadlines failed; the next poll tries again")

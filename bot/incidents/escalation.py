@@ -9,6 +9,7 @@ before it (the escalation sees `acknowledged` and pages nobody) or after it.
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
@@ -30,8 +31,14 @@ from bot.incidents.paging import page_people
 from bot.incidents.records import record
 from bot.incidents.wording import ago
 from bot.store.db import db_now
-from bot.store.deadlines import add_deadline, cancel_deadlines, claim_due, pending_deadlines
-from bot.store.incidents import lock_incident
+from bot.store.deadlines import (
+    add_deadline,
+    cancel_deadlines,
+    lock_due,
+    mark_fired,
+    pending_deadlines,
+)
+from bot.store.incidents import lock_incidents
 from bot.store.tables import Deadline, Incident
 
 ESCALATE, WARN, STATUS, SPRINT = "escalate", "warn", "status", "sprint"
@@ -93,41 +100,57 @@ def schedule_status_reminder(
     add_deadline(session, incident_id=_id(incident), kind=STATUS, due_at=now + every)
 
 
-class IncidentBusyError(Exception):
-    """Another transaction holds the incident of a due deadline; try that one later."""
+@dataclass(frozen=True)
+class Firing:
+    """What one `fire_due` transaction did."""
 
-    def __init__(self, deadline_id: int) -> None:
-        super().__init__(f"deadline {deadline_id}: its incident is locked")
-        self.deadline_id = deadline_id
+    fired: list[Deadline]
+    busy: list[int]  # due, but their incident was held by another transaction
+    full: bool  # the batch was full: more may be due
 
 
-def fire_next(
-    session: Session, config: Config, *, owner: str, skip: Collection[int] = ()
-) -> Deadline | None:
-    """Claim the earliest due deadline and act on it; None when nothing is due.
+def fire_due(
+    session: Session, config: Config, *, owner: str, limit: int = 50,
+    skip: Collection[int] = (),
+) -> Firing:
+    """Fire up to `limit` due deadlines, earliest first, in this one transaction.
 
-    Use cases lock an incident and then its deadlines; a claim holds a deadline first,
-    so it must not wait for the incident (that is a deadlock with an ack). It skips a
-    locked incident instead and raises IncidentBusyError, rolling the claim back.
+    Use cases lock an incident and then its deadlines; firing holds deadlines first,
+    so it must not wait for an incident (that would deadlock with an ack). Incidents
+    held by another transaction are skipped and their deadlines reported `busy`, to
+    be tried again a moment later; they stay due.
     """
     now = db_now(session)
-    deadline = claim_due(session, now=now, owner=owner, skip=skip)
-    if deadline is None:
-        return None
-    incident = lock_incident(session, incident_id=deadline.incident_id, skip_locked=True)
-    if incident is None:
-        raise IncidentBusyError(deadline.id or 0)
-    if State(incident.state) == State.RESOLVED:
-        return deadline
-    if deadline.kind == ESCALATE and State(incident.state) == State.OPEN:
+    due = lock_due(session, now=now, limit=limit, skip=skip)
+    if not due:
+        return Firing(fired=[], busy=[], full=False)
+    incidents = lock_incidents(session, incident_ids={d.incident_id for d in due})
+    fired, busy = [], []
+    for deadline in due:
+        incident = incidents.get(deadline.incident_id)
+        if incident is None:
+            busy.append(deadline.id or 0)
+            continue
+        mark_fired(session, deadline, now=now, owner=owner)
+        _act(session, config, incident, deadline, now=now)
+        fired.append(deadline)
+    return Firing(fired=fired, busy=busy, full=len(due) == limit)
+
+
+def _act(
+    session: Session, config: Config, incident: Incident, deadline: Deadline, *, now: datetime
+) -> None:
+    state = State(incident.state)
+    if state == State.RESOLVED:
+        return
+    if deadline.kind == ESCALATE and state == State.OPEN:
         _escalate(session, config, incident, deadline, now=now)
-    elif deadline.kind == WARN and State(incident.state) == State.OPEN:
+    elif deadline.kind == WARN and state == State.OPEN:
         _warn(session, config, incident, now=now)
-    elif deadline.kind == SPRINT and State(incident.state) == State.OPEN:
+    elif deadline.kind == SPRINT and state == State.OPEN:
         _sprint_reminder(session, config, incident, now=now)
-    elif deadline.kind == STATUS and State(incident.state) != State.OPEN:
+    elif deadline.kind == STATUS and state != State.OPEN:
         _status_reminder(session, config, incident, now=now)
-    return deadline
 
 
 def _level_pages(config: Config, incident: Incident, level: str, now: datetime) -> list[Page]:

@@ -77,10 +77,14 @@ def pending_deadlines(session: Session, *, incident_id: int) -> list[Deadline]:
     )
 
 
-def claim_due(
-    session: Session, *, now: datetime, owner: str, skip: Collection[int] = ()
-) -> Deadline | None:
-    """Claim the earliest due deadline (not in `skip`) for this transaction, or None."""
+def lock_due(
+    session: Session, *, now: datetime, limit: int, skip: Collection[int] = ()
+) -> list[Deadline]:
+    """Lock up to `limit` due deadlines (not in `skip`), earliest first.
+
+    On PostgreSQL rows locked by another transaction are skipped, so replicas take
+    disjoint batches; the caller marks what it fires with `mark_fired`.
+    """
     query = (
         select(Deadline)
         .where(
@@ -89,18 +93,20 @@ def claim_due(
             col(Deadline.due_at) <= now,
         )
         .order_by(col(Deadline.due_at), col(Deadline.id))
-        .limit(1)
+        .limit(limit)
     )
     if skip:
         query = query.where(col(Deadline.id).not_in(list(skip)))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    row = session.execute(query).scalar_one_or_none()
-    if row is not None:
-        row.fired_at = now
-        row.fired_by = owner
-        session.add(row)
-    return row
+    return list(session.execute(query).scalars())
+
+
+def mark_fired(session: Session, deadline: Deadline, *, now: datetime, owner: str) -> None:
+    """Record that `owner` fired `deadline` (in the transaction that acts on it)."""
+    deadline.fired_at = now
+    deadline.fired_by = owner
+    session.add(deadline)
 
 
 def next_due_at(session: Session) -> datetime | None:

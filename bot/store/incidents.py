@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import select, update
 from sqlmodel import Session, col
@@ -46,6 +46,19 @@ def lock_incident(
         .where(col(Incident.id) == incident_id)
         .with_for_update(skip_locked=skip_locked)
     ).scalar_one_or_none()
+
+
+def lock_incidents(
+    session: Session, *, incident_ids: Collection[int]
+) -> dict[int, Incident]:
+    """Lock these incidents, skipping any another transaction holds; by id."""
+    rows = session.execute(
+        select(Incident)
+        .where(col(Incident.id).in_(list(incident_ids)))
+        .order_by(col(Incident.id))
+        .with_for_update(skip_locked=True)
+    ).scalars()
+    return {row.id: row for row in rows if row.id is not None}
 
 
 def incident_by_number(session: Session, *, number: int) -> Incident | None:

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from bot.config.model import Config
 from bot.incidents.acknowledge import acknowledge
 from bot.incidents.declare import Declaration, declare
-from bot.incidents.escalation import IncidentBusyError, fire_next
+from bot.incidents.escalation import fire_due
 from bot.store.db import Store
 from bot.store.incidents import timeline
 from bot.store.tables import Deadline
@@ -67,13 +67,8 @@ def test_an_ack_racing_a_due_escalation_never_pages_after_the_ack(
         other = Store(store.engine)
 
         def escalate(other: Store = other) -> None:
-            busy: set[int] = set()
-            while True:
-                try:
-                    if not other.call(fire_next, fast_config, owner="racer", skip=busy):
-                        return
-                except IncidentBusyError as err:
-                    busy.add(err.deadline_id)
+            while other.call(fire_due, fast_config, owner="racer", limit=1).full:
+                pass
 
         def ack(incident_id: int = incident_id) -> None:
             store.call(acknowledge, fast_config, incident_id=incident_id, actor="U01ML1")
@@ -85,27 +80,19 @@ def test_an_ack_racing_a_due_escalation_never_pages_after_the_ack(
 
 
 def test_two_claimers_fire_each_deadline_once(fast_config: Config, store: Store) -> None:
-    """Two processes' worth of claim loops never fire a row twice."""
+    """Two processes' worth of claim loops, in small batches, never fire a row twice."""
     ids = [_declare_overdue(store, fast_config, n) for n in range(10)]
     fired: list[int] = []
     lock = threading.Lock()
 
     def claim_all(owner: str) -> None:
         mine = Store(store.engine)
-        busy: set[int] = set()
-        while True:
-            try:
-                row = mine.call(fire_next, fast_config, owner=owner, skip=busy)
-            except IncidentBusyError as err:
-                busy.add(err.deadline_id)
-                continue
-            if row is None and busy:
-                busy.clear()  # as the scheduler does: look again at what was busy
-                continue
-            if row is None:
-                return
+        for _ in range(1000):
+            firing = mine.call(fire_due, fast_config, owner=owner, limit=3)
             with lock:
-                fired.append(row.id or 0)
+                fired.extend(d.id or 0 for d in firing.fired)
+            if not firing.fired and not firing.busy:
+                return
 
     _together(lambda: claim_all("a"), lambda: claim_all("b"))
     assert len(fired) == len(set(fired))
