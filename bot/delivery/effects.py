@@ -75,16 +75,16 @@ class SlackEffects:
             "respond": self._respond,
         }
 
-    async def deliver(self, row: OutboxMessage) -> None:
-        """Send one row; raise a DeliveryError subclass when it did not go out."""
+    async def deliver(self, row: OutboxMessage, incident: Incident | None) -> None:
+        """Send one row about `incident` (as read when the row was claimed).
+
+        Raises a DeliveryError subclass when it did not go out.
+        """
         handler = self._handlers.get(row.kind)
         if handler is None:
             raise PermanentError(f"unknown outbox kind {row.kind!r}")
-        incident = None
-        if row.incident_id is not None:
-            incident = await self.store.run(get_incident, incident_id=row.incident_id)
-            if incident is None:
-                raise PermanentError(f"incident #{row.incident_id} does not exist")
+        if row.incident_id is not None and incident is None:
+            raise PermanentError(f"incident #{row.incident_id} does not exist")
         await handler(incident, row.payload)
 
     async def _call(self, method: str, **params: Any) -> dict[str, Any]:

@@ -14,7 +14,6 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -30,7 +29,8 @@ from bot.delivery.retry import (
 )
 from bot.store import outbox
 from bot.store.db import Store, db_now
-from bot.store.tables import OutboxMessage
+from bot.store.incidents import incidents_by_id
+from bot.store.tables import Incident, OutboxMessage
 
 log = logging.getLogger(__name__)
 CLAIM_INTERVAL = 0.01  # seconds between two claims of new lanes
@@ -95,8 +95,10 @@ class DeliveryWorker:
                 except Exception:
                     log.exception("claiming outbox rows failed; trying again shortly")
                     rows = []
-                for row in rows:
-                    task = asyncio.create_task(self._drain(row), name=f"lane {row.lane}")
+                for claimed in rows:
+                    task = asyncio.create_task(
+                        self._drain(claimed), name=f"lane {claimed.row.lane}"
+                    )
                     self._lanes.add(task)
                     task.add_done_callback(self._lane_done)
                 if len(rows) == free:
@@ -123,19 +125,21 @@ class DeliveryWorker:
             # Unreachable database: the leases run out on their own and are taken over.
             log.exception("could not hand back outbox leases; they expire in %s", self.lease)
 
-    def _claim(self, session: Session, *, limit: int) -> Sequence[OutboxMessage]:
-        return outbox.claim(
+    def _claim(self, session: Session, *, limit: int) -> list[Claimed]:
+        rows = outbox.claim(
             session, owner=self.owner, now=db_now(session), lease=self.lease, limit=limit
         )
+        return _with_incidents(session, rows)
 
-    async def _drain(self, row: OutboxMessage | None) -> None:
-        while row is not None and not self._stopping:
-            error = await self._deliver(row)
-            row = await self.store.run(self._settle, row, error)
+    async def _drain(self, claimed: Claimed | None) -> None:
+        while claimed is not None and not self._stopping:
+            error = await self._deliver(claimed)
+            claimed = await self.store.run(self._settle, claimed.row, error)
 
-    async def _deliver(self, row: OutboxMessage) -> DeliveryError | None:
+    async def _deliver(self, claimed: Claimed) -> DeliveryError | None:
+        row = claimed.row
         try:
-            await self.effects.deliver(row)
+            await self.effects.deliver(row, claimed.incident)
         except DeliveryError as err:
             return err
         except Exception as err:
@@ -145,7 +149,7 @@ class DeliveryWorker:
 
     def _settle(
         self, session: Session, row: OutboxMessage, error: DeliveryError | None
-    ) -> OutboxMessage | None:
+    ) -> Claimed | None:
         """Record the outcome; claim the next row of the lane if one is due."""
         assert row.id is not None  # noqa: S101
         now = db_now(session)
@@ -178,4 +182,20 @@ class DeliveryWorker:
         nxt = outbox.claim(
             session, owner=self.owner, now=now, lease=self.lease, limit=1, lane=row.lane
         )
-        return nxt[0] if nxt else None
+        return _with_incidents(session, nxt)[0] if nxt else None
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A leased row with its incident as of the claim (read in the same transaction)."""
+
+    row: OutboxMessage
+    incident: Incident | None
+
+
+def _with_incidents(session: Session, rows: list[OutboxMessage]) -> list[Claimed]:
+    ids = {row.incident_id for row in rows if row.incident_id is not None}
+    incidents = incidents_by_id(session, incident_ids=ids) if ids else {}
+    return [
+        Claimed(row, incidents.get(row.incident_id) if row.incident_id else None) for row in rows
+    ]

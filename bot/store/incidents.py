@@ -48,6 +48,12 @@ def lock_incident(
     ).scalar_one_or_none()
 
 
+def incidents_by_id(session: Session, *, incident_ids: Collection[int]) -> dict[int, Incident]:
+    """These incidents, by id."""
+    rows = session.execute(select(Incident).where(col(Incident.id).in_(list(incident_ids))))
+    return {row.id: row for row in rows.scalars() if row.id is not None}
+
+
 def lock_incidents(
     session: Session, *, incident_ids: Collection[int]
 ) -> dict[int, Incident]:

@@ -8,11 +8,11 @@ wait on each other; SQLite has one writer, so its claim is atomic as it stands.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, false, select, update
+from sqlalchemy import BindParameter, Select, bindparam, exists, false, select, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -47,18 +47,32 @@ def enqueue(
     )
 
 
-def _claimable(now: datetime) -> Any:
+@functools.cache
+def _claim_statement(*, dialect: str, by_lane: bool, limit: int) -> Select[OutboxMessage]:
+    """The claim query, built once per shape: building it (an aliased self-join) costs
+    more than running it."""
     earlier = aliased(OutboxMessage)
-    return and_(
-        col(OutboxMessage.done) == false(),  # matches the partial index ix_outbox_undone
-        col(OutboxMessage.next_attempt_at) <= now,
-        (col(OutboxMessage.lease_until).is_(None)) | (col(OutboxMessage.lease_until) < now),
-        ~exists().where(
-            col(earlier.lane) == col(OutboxMessage.lane),
-            col(earlier.done).is_(False),
-            col(earlier.id) < col(OutboxMessage.id),
-        ),
+    now: BindParameter[datetime] = bindparam("now")
+    query = (
+        select(OutboxMessage)
+        .where(
+            col(OutboxMessage.done) == false(),  # matches the partial index ix_outbox_undone
+            col(OutboxMessage.next_attempt_at) <= now,
+            col(OutboxMessage.lease_until).is_(None) | (col(OutboxMessage.lease_until) < now),
+            ~exists().where(
+                col(earlier.lane) == col(OutboxMessage.lane),
+                col(earlier.done).is_(False),
+                col(earlier.id) < col(OutboxMessage.id),
+            ),
+        )
+        .order_by(col(OutboxMessage.id))
+        .limit(limit)
     )
+    if by_lane:
+        query = query.where(col(OutboxMessage.lane) == bindparam("lane"))
+    if dialect == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=OutboxMessage)
+    return query
 
 
 def claim(
@@ -69,15 +83,13 @@ def claim(
     lease: timedelta,
     limit: int,
     lane: str | None = None,
-) -> Sequence[OutboxMessage]:
+) -> list[OutboxMessage]:
     """Lease up to `limit` deliverable rows (the heads of their lanes) to `owner`."""
-    query = select(OutboxMessage).where(_claimable(now)).order_by(col(OutboxMessage.id))
-    if lane is not None:
-        query = query.where(col(OutboxMessage.lane) == lane)
-    query = query.limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=OutboxMessage)
-    rows = list(session.execute(query).scalars())
+    query = _claim_statement(
+        dialect=session.get_bind().dialect.name, by_lane=lane is not None, limit=limit
+    )
+    params: dict[str, Any] = {"now": now} if lane is None else {"now": now, "lane": lane}
+    rows = list(session.execute(query, params).scalars())
     for row in rows:
         row.lease_owner = owner
         row.lease_until = now + lease
