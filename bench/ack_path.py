@@ -51,7 +51,7 @@ from bench.common import (
     workdir,
     write_results,
 )
-from bench.loadgen import LoadResult, run_load
+from bench.loadgen import LoadResult, PythonLoad, run_load
 
 TARGETS = {
     "bare": ("bare Bolt app (ack only)", None),
@@ -103,12 +103,12 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         help="what-if: run the bare app with Bolt's process_before_response on "
         "(firebell has it off; see bench/README.md)",
     )
-    parser.add_argument("--quick", action="store_true", help="smoke run: 300 requests, 1 round")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 200 requests, 1 round")
     parser.add_argument("--name", default="ack_path", help="results file name")
     args = parser.parse_args(argv)
     if args.quick:
-        args.requests, args.warmup, args.rounds = 300, 50, 1
-        args.drain_window = min(args.drain_window, 2.0)
+        args.requests, args.warmup, args.rounds = 200, 20, 1
+        args.drain_window = 0.0
     args.targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     unknown = [t for t in args.targets if t not in TARGETS]
     if unknown:
@@ -136,7 +136,7 @@ def _py_spy(pid: int, out: Path, enabled: bool) -> Iterator[None]:
     try:
         yield
     finally:
-        proc.send_signal(2)  # SIGINT: py-spy writes the profile and exits
+        proc.send_signal(signal.SIGINT)  # py-spy writes the profile and exits
         try:
             proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
@@ -145,7 +145,7 @@ def _py_spy(pid: int, out: Path, enabled: bool) -> Iterator[None]:
 
 
 def run_round(
-    target: str, round_no: int, args: argparse.Namespace, wd: Path
+    target: str, round_no: int, args: argparse.Namespace, wd: Path, pool: PythonLoad | None
 ) -> dict[str, Any]:
     """One round against one target: fresh fake, database and server."""
     config = load_bench_config()
@@ -163,7 +163,7 @@ def run_round(
                 warm = [declare_request(i, host=HOST, port=port) for i in range(args.warmup)]
                 if warm:
                     run_load(args.load, HOST, port, [r.raw for r in warm],
-                             concurrency=args.concurrency, processes=args.processes)
+                             concurrency=args.concurrency, processes=args.processes, pool=pool)
                 first = args.warmup
                 reqs = [
                     declare_request(first + i, host=HOST, port=port) for i in range(args.requests)
@@ -178,7 +178,8 @@ def run_round(
                     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
                 with _py_spy(server.proc.pid, profile, profiling):
                     load = run_load(args.load, HOST, port, [r.raw for r in reqs],
-                                    concurrency=args.concurrency, processes=args.processes)
+                                    concurrency=args.concurrency, processes=args.processes,
+                                    pool=pool)
                 cpu1 = server.cpu_split()
                 fake_cpu = time.process_time() - bench_cpu0
                 db_cpu = (
@@ -192,6 +193,7 @@ def run_round(
                     if url else None
                 )
                 drain = _after_load(server, fake, args.drain_window) if kind else None
+                start_seconds = server.start_seconds
             finally:
                 stopped = server.stop()
     finally:
@@ -202,7 +204,8 @@ def run_round(
         print(f"  {target}: did not stop cleanly on SIGTERM: {stopped}", flush=True)
     return _round_figures(target, round_no=round_no, load=load, server_cpu=server_cpu,
                           fake_calls=fake_calls, verification=verification, db_cpu=db_cpu,
-                          fake_cpu=fake_cpu, drain=drain, stopped=stopped)
+                          fake_cpu=fake_cpu, drain=drain, stopped=stopped,
+                          start_seconds=start_seconds)
 
 
 def _after_load(server: Server, fake: BenchFake, window: float) -> dict[str, Any] | None:
@@ -234,6 +237,7 @@ def _round_figures(
     fake_cpu: float,
     drain: dict[str, Any] | None,
     stopped: dict[str, Any] | None,
+    start_seconds: float,
 ) -> dict[str, Any]:
     numbers = load.incident_numbers
     ok_200 = load.statuses.get(200, 0)
@@ -269,6 +273,7 @@ def _round_figures(
     if drain is not None:
         figures["after_load"] = drain
     figures["server_stop"] = stopped
+    figures["server_start_seconds"] = start_seconds
     return figures
 
 
@@ -386,11 +391,12 @@ def main(argv: list[str] | None = None) -> int:
     concurrent = {"at_start": warn_other_load("start")}
     rounds: list[dict[str, Any]] = []
     started = time.monotonic()
-    with workdir() as wd:
+    pool = PythonLoad(args.processes) if args.load == "python" else None
+    with workdir() as wd, pool or contextlib.nullcontext():
         for round_no in range(1, args.rounds + 1):
             for target in args.targets:
                 quiet = wait_quiet(args.wait_quiet) if args.wait_quiet > 0 else None
-                figures = run_round(target, round_no, args, wd)
+                figures = run_round(target, round_no, args, wd, pool)
                 figures["quiet_before"] = quiet
                 figures["other_load_after"] = other_load()
                 rounds.append(figures)

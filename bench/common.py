@@ -99,13 +99,27 @@ def machine_facts() -> dict[str, Any]:
     }
 
 
+def _ancestors() -> set[int]:
+    """This process and its parents (a wrapping shell, `timeout`, `time` ...)."""
+    found, pid = set(), os.getpid()
+    for _ in range(64):
+        found.add(pid)
+        try:
+            pid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            break
+        if pid <= 1:
+            break
+    return found
+
+
 def other_load() -> list[str]:
     """Command lines of other firebell servers and benchmarks running on this machine.
 
     Figures taken while another benchmark runs are not worth much: the benchmarks note
     these at start and end, and warn.
     """
-    mine = {os.getpid(), os.getppid(), *(p.pid for p in _LIVE)}
+    mine = {*_ancestors(), *(p.pid for p in _LIVE)}
     found = []
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         with contextlib.suppress(OSError, ValueError):
@@ -501,9 +515,11 @@ class Server:
         self.env = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
         self.log_path = workdir / f"{name}-{port}.log"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.start_seconds = 0.0
 
     def start(self, timeout: float = 60.0) -> Server:
         """Start and wait until GET /healthz answers 200."""
+        started = time.monotonic()
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
                 self.argv, env=self.env, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT
@@ -514,6 +530,7 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited early:\n{self.log_tail()}")
             if self._healthy():
+                self.start_seconds = round(time.monotonic() - started, 2)
                 return self
             time.sleep(0.05)
         self.stop()

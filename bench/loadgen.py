@@ -3,7 +3,7 @@
 Two generators with the same contract (each request sent once, ``concurrency``
 keep-alive connections, a latency per request):
 
-* ``python``: ``processes`` client processes (``spawn``), each with
+* ``python``: ``processes`` client processes (``spawn``, started once and reused), each with
   ``concurrency / processes`` threads, one keep-alive socket per thread. Requests are
   pre-serialised bytes; the response is read with a minimal parser (status line,
   ``Content-Length``), so a request costs the client a few tens of microseconds of CPU.
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import multiprocessing
 import os
 import re
@@ -30,12 +31,12 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +97,7 @@ def percentile(values: Sequence[float], pct: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5)))
+    rank = max(1, min(len(ordered), math.ceil(pct / 100 * len(ordered) - 1e-9)))
     return ordered[rank - 1]
 
 
@@ -192,14 +193,8 @@ def _drive(conn: _Connection, requests: list[bytes], out: _ThreadOutcome) -> Non
             break
 
 
-def _client_process(
-    host: str, port: int, slices: list[list[bytes]], sync: tuple[Any, EventType, Any]
-) -> None:
-    """One client process: a thread and a keep-alive connection per slice.
-
-    `sync` is (ready queue, go event, results queue).
-    """
-    ready, go, results = sync
+def _run_job(host: str, port: int, slices: list[list[bytes]], ready: Any, inbox: Any) -> Any:
+    """Connect a keep-alive socket per slice, say ready, wait for "go", send, report."""
     cpu0 = time.process_time()
     conns = [_Connection(host, port) for _ in slices]
     outcomes = [_ThreadOutcome() for _ in slices]
@@ -207,8 +202,9 @@ def _client_process(
         threading.Thread(target=_drive, args=(c, s, o), daemon=True)
         for c, s, o in zip(conns, slices, outcomes, strict=True)
     ]
-    ready.put(os.getpid())
-    go.wait(timeout=120)
+    ready.put(None)
+    if inbox.get(timeout=120) != "go":
+        raise RuntimeError("load job cancelled")
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -224,69 +220,132 @@ def _client_process(
         merged.last = max(merged.last, o.last)
         for status, count in o.statuses.items():
             merged.statuses[status] = merged.statuses.get(status, 0) + count
-    results.put(
-        {
-            "latencies": merged.latencies,
-            "statuses": merged.statuses,
-            "numbers": merged.numbers,
-            "errors": merged.errors,
-            "first": merged.first,
-            "last": merged.last,
-            "cpu": time.process_time() - cpu0,
-        }
-    )
+    return {
+        "latencies": merged.latencies,
+        "statuses": merged.statuses,
+        "numbers": merged.numbers,
+        "errors": merged.errors,
+        "first": merged.first,
+        "last": merged.last,
+        "cpu": time.process_time() - cpu0,
+    }
+
+
+def _client_worker(inbox: Any, ready: Any, results: Any) -> None:
+    """A client process: runs the load jobs from `inbox` until it gets None."""
+    while (job := inbox.get()) is not None:
+        host, port, slices = job
+        try:
+            results.put(_run_job(host, port, slices, ready, inbox))
+        except Exception as err:
+            ready.put(f"{type(err).__name__}: {err}")
+            results.put({"error": f"{type(err).__name__}: {err}"})
+
+
+@contextlib.contextmanager
+def _children_skip_main() -> Iterator[None]:
+    """Let processes spawned meanwhile skip re-importing the parent's `__main__`.
+
+    A spawned child normally imports the parent's main module first: here a benchmark
+    that imports firebell, SQLAlchemy and the fake Slack, about a second of CPU per
+    child, competing with the server being started. The client processes need only this
+    module (standard library only), so `__main__` is hidden from multiprocessing while
+    they start.
+    """
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    spec, path = getattr(main, "__spec__", None), main.__dict__.get("__file__")
+    main.__spec__ = None
+    main.__dict__.pop("__file__", None)
+    try:
+        yield
+    finally:
+        main.__spec__ = spec
+        if path is not None:
+            main.__dict__["__file__"] = path
+
+
+class PythonLoad:
+    """Client processes, spawned once and reused for every load run."""
+
+    def __init__(self, processes: int = 4) -> None:
+        self.processes = max(1, processes)
+        ctx = multiprocessing.get_context("spawn")
+        self._ready, self._results = ctx.Queue(), ctx.Queue()
+        self._inboxes = [ctx.Queue() for _ in range(self.processes)]
+        self._procs = [
+            ctx.Process(
+                target=_client_worker,
+                args=(inbox, self._ready, self._results),
+                name=f"loadgen-{i}",
+                daemon=True,
+            )
+            for i, inbox in enumerate(self._inboxes)
+        ]
+
+    def __enter__(self) -> PythonLoad:
+        with _children_skip_main():
+            for proc in self._procs:
+                proc.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for inbox in self._inboxes:
+            inbox.put(None)
+        for proc in self._procs:
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(timeout=5)
+
+    def run(
+        self, host: str, port: int, requests: list[bytes], *, concurrency: int = 8
+    ) -> LoadResult:
+        """Send every request once over `concurrency` connections spread over the pool."""
+        processes = min(self.processes, concurrency)
+        slices: list[list[bytes]] = [requests[i::concurrency] for i in range(concurrency)]
+        for p in range(processes):
+            self._inboxes[p].put((host, port, slices[p::processes]))
+        problems = [self._ready.get(timeout=60) for _ in range(processes)]
+        cpu_before = system_cpu()
+        for p in range(processes):
+            self._inboxes[p].put("go")
+        parts = [self._results.get(timeout=600) for _ in range(processes)]
+        cpu_after = system_cpu()
+        errors = [str(x) for x in problems if x is not None] + [
+            str(part["error"]) for part in parts if "error" in part
+        ]
+        if errors:
+            raise RuntimeError(f"load generator failed: {errors[0]}")
+        result = LoadResult(
+            generator=f"python ({processes} processes x {concurrency // processes} connections)",
+            sent=len(requests),
+            latencies=[x for part in parts for x in part["latencies"]],
+            statuses={},
+            duration=max(p["last"] for p in parts) - min(p["first"] for p in parts),
+            incident_numbers=[n for part in parts for n in part["numbers"]],
+            errors=sum(p["errors"] for p in parts),
+            client_cpu=sum(p["cpu"] for p in parts),
+            machine_busy=busy_between(cpu_before, cpu_after),
+        )
+        for part in parts:
+            for status, count in part["statuses"].items():
+                result.statuses[int(status)] = result.statuses.get(int(status), 0) + count
+        result.summarise()
+        return result
 
 
 def run_python(
     host: str, port: int, requests: list[bytes], *, concurrency: int = 8, processes: int = 4
 ) -> LoadResult:
     """Send every request once over `concurrency` connections in `processes` processes."""
-    processes = max(1, min(processes, concurrency))
-    slices: list[list[bytes]] = [requests[i::concurrency] for i in range(concurrency)]
-    per_process = [slices[p::processes] for p in range(processes)]
-    ctx = multiprocessing.get_context("spawn")
-    ready, results = ctx.Queue(), ctx.Queue()
-    go = ctx.Event()
-    procs = [
-        ctx.Process(
-            target=_client_process,
-            args=(host, port, mine, (ready, go, results)),
-            name=f"loadgen-{p}",
-            daemon=True,
-        )
-        for p, mine in enumerate(per_process)
-    ]
-    for proc in procs:
-        proc.start()
-    try:
-        for _ in procs:
-            ready.get(timeout=60)
-        cpu_before = system_cpu()
-        go.set()
-        parts = [results.get(timeout=600) for _ in procs]
-        cpu_after = system_cpu()
-    finally:
-        for proc in procs:
-            proc.join(timeout=10)
-            if proc.is_alive():
-                proc.kill()
-                proc.join(timeout=5)
-    result = LoadResult(
-        generator=f"python ({processes} processes x {concurrency // processes} connections)",
-        sent=len(requests),
-        latencies=[x for part in parts for x in part["latencies"]],
-        statuses={},
-        duration=max(p["last"] for p in parts) - min(p["first"] for p in parts),
-        incident_numbers=[n for part in parts for n in part["numbers"]],
-        errors=sum(p["errors"] for p in parts),
-        client_cpu=sum(p["cpu"] for p in parts),
-        machine_busy=busy_between(cpu_before, cpu_after),
-    )
-    for part in parts:
-        for status, count in part["statuses"].items():
-            result.statuses[int(status)] = result.statuses.get(int(status), 0) + count
-    result.summarise()
-    return result
+    with PythonLoad(min(processes, concurrency)) as pool:
+        return pool.run(host, port, requests, concurrency=concurrency)
 
 
 # -- wrk generator -------------------------------------------------------------------------
@@ -444,10 +503,13 @@ def run_load(
     *,
     concurrency: int = 8,
     processes: int = 4,
+    pool: PythonLoad | None = None,
 ) -> LoadResult:
-    """Dispatch to the `python` or `wrk` generator."""
+    """Dispatch to the `python` (reusing `pool` when given) or `wrk` generator."""
     if generator == "wrk":
         return run_wrk(host, port, requests, concurrency=concurrency, threads=min(processes, 2))
     if generator == "python":
+        if pool is not None:
+            return pool.run(host, port, requests, concurrency=concurrency)
         return run_python(host, port, requests, concurrency=concurrency, processes=processes)
     raise ValueError(f"unknown load generator {generator!r}")
