@@ -3,7 +3,9 @@
 Lanes: everything in the incident channel goes through `inc:<id>` in order (the channel
 must exist before it is posted to); mirrors of the main message (announcements, backlog,
 informed teams) and each person's pages have lanes of their own, so one slow or
-rate-limited channel never holds up a page.
+rate-limited channel never holds up a page. DMs to one person share the lane `dm:<user>`
+whatever the incident: only its head is claimable, so a storm of pages to one lead
+queues in the database at Slack's pace instead of being claimed and handed back.
 """
 
 from __future__ import annotations
@@ -89,7 +91,7 @@ def page(
             incident,
             "page",
             now=now,
-            lane=f"inc:{_id(incident)}:dm:{p.user}",
+            lane=f"dm:{p.user}",
             user=p.user,
             role=p.role,
             team=p.team,
@@ -104,7 +106,7 @@ def notice(session: Session, incident: Incident, *, user: str, text: str, now: d
         incident,
         "notice",
         now=now,
-        lane=f"inc:{_id(incident)}:dm:{user}",
+        lane=f"dm:{user}",
         user=user,
         text=text,
     )

@@ -33,8 +33,9 @@ def build_bolt_app(
         authorize=authorize,
         signing_secret=signing_secret,
         logger=logging.getLogger("bot.slack.bolt"),
-        # The ack goes out as soon as a listener calls it; the listener may finish after.
-        process_before_response=False,
+        # Every listener acks last, after its one use case: answering when the listener
+        # returns saves the 10 ms Bolt otherwise spends polling for the ack.
+        process_before_response=True,
     )
     commands.register(app, runtime)
     modal.register(app, runtime)
