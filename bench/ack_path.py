@@ -98,10 +98,10 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         "outbox backlog (0: skip)",
     )
     parser.add_argument(
-        "--bare-process-before-response",
+        "--bare-poll-for-ack",
         action="store_true",
-        help="what-if: run the bare app with Bolt's process_before_response on "
-        "(firebell has it off; see bench/README.md)",
+        help="what-if: run the bare app with Bolt's process_before_response off, so that "
+        "Bolt polls for the ack every 10 ms (firebell had it so before commit 56b5d89)",
     )
     parser.add_argument("--quick", action="store_true", help="smoke run: 200 requests, 1 round")
     parser.add_argument("--name", default="ack_path", help="results file name")
@@ -156,8 +156,8 @@ def run_round(
             port = free_port()
             argv = [*firebell_command(), "serve"] if kind else bare_command()
             env = server_env(fake, port, url)
-            if kind is None and args.bare_process_before_response:
-                env["BARE_PROCESS_BEFORE_RESPONSE"] = "1"
+            if kind is None and args.bare_poll_for_ack:
+                env["BARE_PROCESS_BEFORE_RESPONSE"] = "0"
             server = Server(target, argv, env, port, wd).start()
             try:
                 warm = [declare_request(i, host=HOST, port=port) for i in range(args.warmup)]
@@ -419,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
             "concurrency": args.concurrency,
             "client_processes": args.processes,
             "load_generator": args.load,
-            "bare_process_before_response": args.bare_process_before_response,
+            "bare_process_before_response": not args.bare_poll_for_ack,
             "targets": args.targets,
             "declare_text": "declare P1 Checkout answers are wrong <i> service:checkout-assistant",
             "config": "tests/configs/e2e.yaml",
