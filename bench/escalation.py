@@ -59,7 +59,15 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, col
 
-from bench.common import free_port, machine_facts, table, temp_database, workdir, write_results
+from bench.common import (
+    RESULTS_DIR,
+    free_port,
+    machine_facts,
+    table,
+    temp_database,
+    workdir,
+    write_results,
+)
 from bot.config.load import load_config
 from bot.config.model import Config
 from bot.incidents.declare import Declaration, declare
@@ -221,69 +229,10 @@ def _kill_leftovers() -> None:
 atexit.register(_kill_leftovers)
 
 
-CLOCK_FIX_FLAG = "--serve-with-clock-fix"
-
-
-def firebell_command(*, clock_fix: bool = False) -> list[str]:
-    """`firebell serve`, or (what-if) the same with the DeadlineClock fix patched in."""
-    if clock_fix:
-        return [sys.executable, "-m", "bench.escalation", CLOCK_FIX_FLAG]
+def firebell_command() -> list[str]:
+    """`firebell serve` from this venv."""
     script = Path(sys.executable).parent / "firebell"
     return [str(script), "serve"] if script.exists() else [sys.executable, "-m", "bot", "serve"]
-
-
-def serve_with_clock_fix() -> int:
-    """`firebell serve` with the scheduler change proposed in the report: a what-if.
-
-    bot/scheduler.py re-arms its APScheduler `date` job from inside that same job. When
-    the next row is already due, APScheduler runs the new job before it has counted the
-    running one as finished, refuses it ("maximum number of running instances reached
-    (1)") and drops it (a date job has no next run): nothing fires until the 5 s poll.
-    Here the date job only starts an asyncio task that ticks (again, if woken meanwhile),
-    so the job itself never runs when it is re-armed.
-    """
-    import asyncio  # noqa: PLC0415 - only this mode needs it
-
-    from bot import cli, scheduler, web  # noqa: PLC0415
-
-    class KickedClock(scheduler.DeadlineClock):
-        def __init__(self, **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            self._driving = False
-            self._again = False
-            self._tasks: set[asyncio.Task[None]] = set()
-
-        async def kick(self) -> None:
-            if self._driving:
-                self._again = True
-                return
-            self._driving = True
-            task = asyncio.get_running_loop().create_task(self._drive())
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-
-        async def _drive(self) -> None:
-            try:
-                while True:
-                    self._again = False
-                    await self.tick()
-                    if not self._again:
-                        return
-            finally:
-                self._driving = False
-
-        def due_at(self, at: datetime) -> None:
-            job = scheduler._DUE_JOB  # the what-if mirrors the original
-            if self._next is not None and self._next <= at and self._scheduler.get_job(job):
-                return
-            self._next = at
-            self._scheduler.add_job(
-                self.kick, "date", run_date=max(at, datetime.now(UTC)), id=job,
-                replace_existing=True, misfire_grace_time=None,
-            )
-
-    setattr(web, "DeadlineClock", KickedClock)  # noqa: B010 - patching a module attribute
-    return cli.main(["serve"])
 
 
 @dataclass
@@ -293,7 +242,6 @@ class Replica:
     name: str
     env: dict[str, str]
     log_path: Path
-    clock_fix: bool = False
     port: int = 0
     proc: subprocess.Popen[bytes] | None = None
     spawned_at: float = 0.0
@@ -309,7 +257,7 @@ class Replica:
         with open(self.log_path, "ab") as log:
             self.spawned_at = time.time()
             self.proc = subprocess.Popen(
-                firebell_command(clock_fix=self.clock_fix),
+                firebell_command(),
                 env=env,
                 cwd=self.log_path.parent,
                 stdout=log,
@@ -818,7 +766,6 @@ class Options:
     drain_timeout: float
     wait_for_leases: bool
     profile: bool
-    clock_fix: bool
     wait_quiet: float
 
 
@@ -930,7 +877,7 @@ class Run:
         for i in range(self.spec.processes):
             name = f"p{i + 1}"
             log_path = self.scratch / f"{self.spec.name}-{name}.log"
-            self.replicas.append(Replica(name, self.env, log_path, self.opts.clock_fix).start())
+            self.replicas.append(Replica(name, self.env, log_path).start())
         done, waited = wait_until(
             lambda: pending_outbox(measure) == 0, self.opts.predrain_timeout
         )
@@ -970,7 +917,6 @@ class Run:
             f"{victim.name}-restarted",
             self.env,
             victim.log_path.with_suffix(".restarted.log"),
-            self.opts.clock_fix,
         )
         self.replicas.append(again.start())
         self.outage = Outage(killed_at, again.spawned_at, again.healthy_at, victim.owner)
@@ -1058,6 +1004,8 @@ def render(results: Sequence[RunResult]) -> str:
     rows = []
     for r in results:
         late, dl = r.lateness_ms, r.delivered_lateness_ms
+        left = r.outbox.get("undelivered", 0)
+        undelivered = f" ({left} undelivered)" if left else ""
         rss = "/".join(_fmt(x["peak_rss_mib"]) for x in r.replicas)
         rows.append(
             [
@@ -1065,7 +1013,7 @@ def render(results: Sequence[RunResult]) -> str:
                 r.processes,
                 r.deadlines,
                 r.fired_once,
-                f"{r.pages_per_incident_min}/{r.pages_per_incident_max}",
+                f"{r.pages_per_incident_min}/{r.pages_per_incident_max}" + undelivered,
                 _fmt(late.get("p50")),
                 _fmt(late.get("p95")),
                 _fmt(late.get("p99")),
@@ -1102,10 +1050,6 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 300 incidents over 10 s, no wait for outbox leases")
     parser.add_argument(
-        "--clock-fix", action="store_true",
-        help="what-if: run the replicas with the DeadlineClock fix the report proposes",
-    )
-    parser.add_argument(
         "--wait-quiet", type=float, default=0.0,
         help="before each run, wait up to this many seconds for load average < 1",
     )
@@ -1119,8 +1063,6 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    if (argv if argv is not None else sys.argv[1:]) == [CLOCK_FIX_FLAG]:
-        return serve_with_clock_fix()
     args = _args(argv)
     wanted = args.runs.split(",")
     unknown = set(wanted) - {r.name for r in RUNS}
@@ -1134,19 +1076,22 @@ def main(argv: list[str] | None = None) -> int:
         kill_at=args.kill_at,
         restart_after=args.restart_after,
         predrain_timeout=max(120.0, args.incidents * 0.12),
-        drain_timeout=15.0 if args.quick else 120.0,
+        drain_timeout=15.0 if args.quick else 900.0,
         # Quick runs do not wait out the dead process's outbox leases (60 s).
         wait_for_leases=not args.quick,
         profile=args.profile,
-        clock_fix=args.clock_fix,
         wait_quiet=args.wait_quiet,
     )
     results: list[RunResult] = []
+    path = RESULTS_DIR / f"{args.name}.json"
     with workdir() as scratch:
         for spec in RUNS:
             if spec.name in wanted:
                 log(f"run {spec.name}: {opts.incidents} deadlines over {opts.spread:.0f} s")
                 results.append(Run(spec, opts, scratch).execute())
+                # Written after every run, so an interrupted benchmark keeps what it has.
+                path = save(args.name, opts, results, complete=len(results) == len(wanted))
+                print(render(results[-1:]), file=sys.stderr, flush=True)
     print()
     print(
         f"Escalation: {opts.incidents} incidents declared with the real use case "
@@ -1172,8 +1117,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{r.name} log warning x{count}: {warning}")
         for name, errors in r.errors_in_logs.items():
             print(f"{r.name} {name} log errors: {errors[:3]}")
-    path = write_results(
-        args.name,
+    print(f"\nwrote {path.relative_to(ROOT)}")
+    return 0 if all(all(r.targets.values()) for r in results) else 1
+
+
+def save(name: str, opts: Options, results: Sequence[RunResult], *, complete: bool) -> Path:
+    """Write bench/results/<name>.json with the runs so far."""
+    return write_results(
+        name,
         {
             "benchmark": "escalation",
             "machine": machine_facts(),
@@ -1194,11 +1145,10 @@ def main(argv: list[str] | None = None) -> int:
                 "p99_ms": TARGET_P99_MS,
                 "handled_after_restart_s": TARGET_AFTER_RESTART_S,
             },
+            "complete": complete,
             "runs": [asdict(r) for r in results],
         },
     )
-    print(f"\nwrote {path.relative_to(ROOT)}")
-    return 0 if all(all(r.targets.values()) for r in results) else 1
 
 
 if __name__ == "__main__":

@@ -5,10 +5,17 @@ the earliest pending deadline this process knows of, and an `interval` job polls
 that deadlines written by other replicas, or missed while the process was down, are
 found within `poll_interval`. Whatever wakes it, a tick fires every due row, one
 batch of them per transaction, through `bot.incidents.escalation.fire_due`.
+
+The jobs only *wake* a driver task; they never fire deadlines themselves. A tick ends
+by re-arming the `date` job, often for a row that is already due. Were the tick the
+job, APScheduler would see that job still running (`max_instances` 1), refuse the new
+run ("maximum number of running instances reached") and, a `date` job having no next
+run, drop it: nothing would fire until the next poll, up to `poll_interval` late.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -17,6 +24,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config.model import Config
 from bot.incidents.escalation import fire_due
+from bot.priority import Foreground
 from bot.store.db import Store
 from bot.store.deadlines import next_due_at
 
@@ -35,20 +43,30 @@ class DeadlineClock:
         owner: str,
         on_fired: Callable[[], None],
         poll_interval: float = 5.0,
+        foreground: Foreground | None = None,
     ) -> None:
         self.store = store
         self.config = config
         self.owner = owner
         self.on_fired = on_fired
         self.poll_interval = poll_interval
+        self.foreground = foreground or Foreground()
         self.fired = 0
         self._next: datetime | None = None
         self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._wake = asyncio.Event()
+        self._driver: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        """Start polling at once (catching up on whatever came due while down)."""
+        """Start polling at once (catching up on whatever came due while down).
+
+        Call it from the running event loop.
+        """
+        self._driver = asyncio.get_running_loop().create_task(
+            self._drive(), name="deadline clock"
+        )
         self._scheduler.add_job(
-            self.tick,
+            self.kick,
             "interval",
             seconds=self.poll_interval,
             id="poll",
@@ -63,6 +81,21 @@ class DeadlineClock:
         """Stop the clock; deadlines stay in the database for whoever runs next."""
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+        if self._driver is not None:
+            self._driver.cancel()
+            self._driver = None
+
+    async def kick(self) -> None:
+        """Wake the driver (the scheduler's jobs call this; it returns at once)."""
+        self._wake.set()
+
+    async def _drive(self) -> None:
+        """Tick whenever woken; wakes that arrive during a tick give one more tick."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            async with self.foreground.running():
+                await self.tick()
 
     def due_at(self, at: datetime) -> None:
         """A deadline at `at` was just committed: wake up for it if it is the earliest."""
@@ -70,7 +103,7 @@ class DeadlineClock:
             return
         self._next = at
         self._scheduler.add_job(
-            self.tick,
+            self.kick,
             "date",
             run_date=max(at, datetime.now(UTC)),
             id=_DUE_JOB,

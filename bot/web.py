@@ -82,7 +82,8 @@ def create_app(
     handler = AsyncSlackRequestHandler(bolt)
 
     async def slack_events(request: Request) -> Response:
-        return await handler.handle(request)
+        async with runtime.foreground.running():
+            return await handler.handle(request)
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -128,6 +129,7 @@ def create_app(
             lease=tuning.lease,
             poll_interval=tuning.poll_interval,
             backoff=tuning.backoff,
+            foreground=runtime.foreground,
         )
         app.state.worker = worker
         runtime.wake_delivery = worker.wake
@@ -135,6 +137,7 @@ def create_app(
         clock = DeadlineClock(
             store=store, config=config, owner=f"firebell-{runtime.instance}",
             on_fired=worker.wake, poll_interval=tuning.deadline_poll,
+            foreground=runtime.foreground,
         )
         clock.start()
         app.state.clock = clock
@@ -151,7 +154,7 @@ def create_app(
             await delivery
             await http.aclose()
             await client.session.close()
-            store.dispose()
+            await store.aclose()
             log.info("firebell stopped cleanly")
 
     app = Starlette(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import httpx
@@ -30,6 +31,7 @@ from bot.store.outbox import enqueue
 from bot.store.tables import Incident, IncidentMessage, OutboxMessage
 
 log = logging.getLogger(__name__)
+Followup = Callable[[Session], None]  # what a delivery records, in its settling transaction
 MAX_PACING_WAIT = 2.0  # seconds a delivery may wait for its channel's pace in place
 
 _HARMLESS_INVITE_ERRORS = {"already_in_channel", "cant_invite_self"}
@@ -61,7 +63,9 @@ class SlackEffects:
         self.pacer = pacer
         self.http = http
         self._bot_user: str | None = None
-        self._handlers: dict[str, Callable[[Incident | None, dict[str, Any]], Awaitable[None]]] = {
+        self._handlers: dict[
+            str, Callable[[Incident | None, dict[str, Any]], Awaitable[Followup | None]]
+        ] = {
             "open_channel": self._open_channel,
             "invite": self._invite,
             "post_main": self._post_main,
@@ -75,17 +79,19 @@ class SlackEffects:
             "respond": self._respond,
         }
 
-    async def deliver(self, row: OutboxMessage, incident: Incident | None) -> None:
+    async def deliver(self, row: OutboxMessage, incident: Incident | None) -> Followup | None:
         """Send one row about `incident` (as read when the row was claimed).
 
-        Raises a DeliveryError subclass when it did not go out.
+        Returns what to record about it (a channel id, a message ts), for the worker to
+        run in the transaction that settles the row; raises a DeliveryError subclass
+        when it did not go out.
         """
         handler = self._handlers.get(row.kind)
         if handler is None:
             raise PermanentError(f"unknown outbox kind {row.kind!r}")
         if row.incident_id is not None and incident is None:
             raise PermanentError(f"incident #{row.incident_id} does not exist")
-        await handler(incident, row.payload)
+        return await handler(incident, row.payload)
 
     async def _call(self, method: str, **params: Any) -> dict[str, Any]:
         return await call(self.client, method, **params)
@@ -111,10 +117,10 @@ class SlackEffects:
         text: str,
         blocks: list[Block],
         data: dict[str, Any] | None = None,
-    ) -> None:
-        """Post a message that shows `incident`, and remember it to refresh it later."""
+    ) -> Followup:
+        """Post a message that shows `incident`; return how to remember it for refreshes."""
         ts = await self._post(channel, text, blocks=blocks)
-        await self.store.run(
+        return partial(
             _save_message,
             incident_id=_iid(incident),
             role=role,
@@ -138,9 +144,9 @@ class SlackEffects:
             raise TransientError(f"{incident.ref} has no channel yet")
         return incident, incident.channel_id
 
-    async def _open_channel(self, incident: Incident | None, _: dict[str, Any]) -> None:
+    async def _open_channel(self, incident: Incident | None, _: dict[str, Any]) -> Followup | None:
         if incident is None or incident.channel_id:
-            return
+            return None
         name = incident.channel_name
         for suffix in range(2, 12):
             try:
@@ -157,9 +163,7 @@ class SlackEffects:
                 name = channel_name(incident.number, incident.title, suffix=suffix)
         else:
             raise PermanentError(f"no free channel name for {incident.ref}")
-        await self.store.run(
-            _set_channel, incident_id=_iid(incident), channel_id=channel_id, name=name
-        )
+        return partial(_set_channel, incident_id=_iid(incident), channel_id=channel_id, name=name)
 
     async def _own_channel_named(self, name: str) -> str | None:
         """The id of channel `name` if this bot created it (an earlier, interrupted try)."""
@@ -204,12 +208,14 @@ class SlackEffects:
                     if one.code in _PER_USER_INVITE_ERRORS:
                         log.warning("could not invite %s to %s: %s", user, incident.ref, one.code)
 
-    async def _post_main(self, incident: Incident | None, _: dict[str, Any]) -> None:
+    async def _post_main(self, incident: Incident | None, _: dict[str, Any]) -> Followup | None:
         incident, channel = self._channel(incident)
         if await self.store.run(find_message, incident_id=_iid(incident), role="main"):
-            return
+            return None
         text, blocks = render.main_message(incident, self.config)
-        await self._post_shown(incident, role="main", channel=channel, text=text, blocks=blocks)
+        return await self._post_shown(
+            incident, role="main", channel=channel, text=text, blocks=blocks
+        )
 
     async def _pin_main(self, incident: Incident | None, _: dict[str, Any]) -> None:
         incident, channel = self._channel(incident)
@@ -238,11 +244,15 @@ class SlackEffects:
         ):
             return
         text, blocks = render.main_message(incident, self.config, channel_id=incident.channel_id)
-        await self._post_shown(incident, role=role, channel=channel, text=text, blocks=blocks)
+        await self.store.run(
+            await self._post_shown(
+                incident, role=role, channel=channel, text=text, blocks=blocks
+            )
+        )
         # A change may have landed while this was in flight: catch up at once.
         await self._refresh(incident, {})
 
-    async def _page(self, incident: Incident | None, payload: dict[str, Any]) -> None:
+    async def _page(self, incident: Incident | None, payload: dict[str, Any]) -> Followup:
         if incident is None:
             raise PermanentError("a page needs an incident")
         user = str(payload["user"])
@@ -257,7 +267,7 @@ class SlackEffects:
             reason=str(details["reason"]),
             channel_id=incident.channel_id,
         )
-        await self._post_shown(
+        return await self._post_shown(
             incident, role="page", channel=dm, text=text, blocks=blocks, data=details
         )
 

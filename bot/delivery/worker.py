@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from bot.delivery.effects import SlackEffects
+from bot.delivery.effects import Followup, SlackEffects
 from bot.delivery.retry import (
     MAX_ATTEMPTS,
     Backoff,
@@ -27,6 +27,7 @@ from bot.delivery.retry import (
     PermanentError,
     RateLimitedError,
 )
+from bot.priority import Foreground
 from bot.store import outbox
 from bot.store.db import Store, db_now
 from bot.store.incidents import incidents_by_id
@@ -59,6 +60,7 @@ class DeliveryWorker:
         lease: timedelta = timedelta(seconds=60),
         poll_interval: float = 1.0,
         backoff: Backoff | None = None,
+        foreground: Foreground | None = None,
     ) -> None:
         self.store = store
         self.effects = effects
@@ -67,6 +69,7 @@ class DeliveryWorker:
         self.lease = lease
         self.poll_interval = poll_interval
         self.backoff = backoff or Backoff()
+        self.foreground = foreground or Foreground()
         self.stats = DeliveryStats()
         self._wake = asyncio.Event()
         self._stopping = False
@@ -89,6 +92,7 @@ class DeliveryWorker:
             self._wake.clear()
             free = self.concurrency - len(self._lanes)
             if free > 0:
+                await self.foreground.wait_turn()
                 last_claim = time.monotonic()
                 try:
                     rows = await self.store.run(self._claim, limit=free)
@@ -133,26 +137,32 @@ class DeliveryWorker:
 
     async def _drain(self, claimed: Claimed | None) -> None:
         while claimed is not None and not self._stopping:
-            error = await self._deliver(claimed)
-            claimed = await self.store.run(self._settle, claimed.row, error)
+            await self.foreground.wait_turn()
+            outcome = await self._deliver(claimed)
+            await self.foreground.wait_turn()
+            claimed = await self.store.run(self._settle, claimed.row, outcome)
 
-    async def _deliver(self, claimed: Claimed) -> DeliveryError | None:
+    async def _deliver(self, claimed: Claimed) -> DeliveryError | Followup | None:
         row = claimed.row
         try:
-            await self.effects.deliver(row, claimed.incident)
+            return await self.effects.deliver(row, claimed.incident)
         except DeliveryError as err:
             return err
         except Exception as err:
             log.exception("delivering outbox row %s (%s) crashed", row.id, row.kind)
             return PermanentError(f"{type(err).__name__}: {err}")
-        return None
 
     def _settle(
-        self, session: Session, row: OutboxMessage, error: DeliveryError | None
+        self, session: Session, row: OutboxMessage, outcome: DeliveryError | Followup | None
     ) -> Claimed | None:
         """Record the outcome; claim the next row of the lane if one is due."""
         assert row.id is not None  # noqa: S101
         now = db_now(session)
+        error: DeliveryError | None = None
+        if isinstance(outcome, DeliveryError):
+            error = outcome
+        elif outcome is not None:
+            outcome(session)  # record what Slack answered (a channel id, a message ts)
         if error is None:
             outbox.settle_sent(session, row_id=row.id, owner=self.owner, now=now)
             self.stats.sent += 1

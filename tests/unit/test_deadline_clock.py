@@ -1,0 +1,66 @@
+"""The deadline clock wakes for every due row, not only on its slow poll."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine
+
+from bot import scheduler
+from bot.config.model import Config
+from bot.incidents.escalation import Firing
+from bot.scheduler import DeadlineClock
+from bot.store.db import Store
+
+
+class DirectStore(Store):
+    """Runs each function on the event loop with no session: the clock's logic only."""
+
+    async def run(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        """Call `fn(None, ...)`, like a transaction would with a session."""
+        await asyncio.sleep(0.01)  # the tick is still running when it re-arms
+        return fn(None, *args, **kwargs)
+
+
+def test_a_row_already_due_when_the_tick_ends_fires_without_waiting_for_the_poll(
+    monkeypatch: pytest.MonkeyPatch, fast_config: Config
+) -> None:
+    """Each tick that finds the next row already due re-arms and fires it at once."""
+    ticks: list[datetime] = []
+    rows = 5
+
+    def fire_due(_session: object, _config: Config, **_kwargs: object) -> Firing:
+        ticks.append(datetime.now(UTC))
+        return Firing(fired=[], busy=[], full=False)
+
+    def next_due_at(_session: object) -> datetime | None:
+        # Another row came due while this tick ran, until all `rows` have fired.
+        return datetime.now(UTC) - timedelta(milliseconds=1) if len(ticks) < rows else None
+
+    monkeypatch.setattr(scheduler, "fire_due", fire_due)
+    monkeypatch.setattr(scheduler, "next_due_at", next_due_at)
+
+    async def scenario() -> None:
+        clock = DeadlineClock(
+            store=DirectStore(create_engine("sqlite://")),
+            config=fast_config,
+            owner="test",
+            on_fired=lambda: None,
+            poll_interval=60.0,
+        )
+        clock.start()
+        try:
+            for _ in range(200):
+                if len(ticks) >= rows:
+                    break
+                await asyncio.sleep(0.01)
+        finally:
+            clock.stop()
+
+    asyncio.run(scenario())
+    assert len(ticks) == rows
+    assert ticks[-1] - ticks[0] < timedelta(seconds=1)
