@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 from datetime import UTC, datetime
@@ -93,7 +92,6 @@ def _serve(args: argparse.Namespace) -> int:
     from bot.store.migrate import upgrade  # noqa: PLC0415
     from bot.web import Tuning, create_app  # noqa: PLC0415
 
-    sys.setswitchinterval(float(os.environ.get("FIREBELL_SWITCH", "0.005")))
     settings = _settings()
     secrets = [
         s.get_secret_value()
