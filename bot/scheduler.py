@@ -26,7 +26,6 @@ from bot.config.model import Config
 from bot.incidents.escalation import fire_due
 from bot.priority import Foreground
 from bot.store.db import Store
-from bot.store.deadlines import next_due_at
 
 log = logging.getLogger(__name__)
 _DUE_JOB = "next-deadline"
@@ -125,7 +124,7 @@ class DeadlineClock:
                     self.on_fired()
                 if not firing.full:
                     break
-            upcoming = await self.store.run(next_due_at)
+            upcoming = firing.upcoming
         except Exception:
             log.exception("firing deadlines failed; the next poll tries again")
             return

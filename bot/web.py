@@ -64,7 +64,7 @@ def create_app(
     token, signing_secret = settings.require_slack(socket_mode=tuning.socket_mode)
     config = config or load_config(settings.firebell_config)
     store = Store(make_engine(settings.database_url))
-    runtime = Runtime(config=config, store=store)
+    runtime = Runtime(config=config, store=store, foreground=store.foreground)
     client = AsyncWebClient(
         token=token,
         base_url=settings.slack_api_url,

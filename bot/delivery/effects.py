@@ -94,6 +94,7 @@ class SlackEffects:
         return await handler(incident, row.payload)
 
     async def _call(self, method: str, **params: Any) -> dict[str, Any]:
+        await self.store.foreground.wait_turn()
         return await call(self.client, method, **params)
 
     async def _post(self, channel: str, text: str, **params: Any) -> str:

@@ -32,10 +32,12 @@ from bot.incidents.records import record
 from bot.incidents.wording import ago
 from bot.store.db import db_now
 from bot.store.deadlines import (
+    NEXT_DUE,
     add_deadline,
     cancel_deadlines,
     lock_due,
     mark_fired,
+    next_due_at,
     pending_deadlines,
 )
 from bot.store.incidents import lock_incidents
@@ -107,6 +109,7 @@ class Firing:
     fired: list[Deadline]
     busy: list[int]  # due, but their incident was held by another transaction
     full: bool  # the batch was full: more may be due
+    upcoming: datetime | None = None  # when not full: the earliest pending deadline left
 
 
 def fire_due(
@@ -123,7 +126,7 @@ def fire_due(
     now = db_now(session)
     due = lock_due(session, now=now, limit=limit, skip=skip)
     if not due:
-        return Firing(fired=[], busy=[], full=False)
+        return Firing(fired=[], busy=[], full=False, upcoming=_upcoming(session))
     incidents = lock_incidents(session, incident_ids={d.incident_id for d in due})
     fired, busy = [], []
     for deadline in due:
@@ -134,7 +137,15 @@ def fire_due(
         mark_fired(session, deadline, now=now, owner=owner)
         _act(session, config, incident, deadline, now=now)
         fired.append(deadline)
-    return Firing(fired=fired, busy=busy, full=len(due) == limit)
+    full = len(due) == limit
+    return Firing(fired=fired, busy=busy, full=full, upcoming=None if full else _upcoming(session))
+
+
+def _upcoming(session: Session) -> datetime | None:
+    """The earliest pending deadline, counting those this transaction adds at commit."""
+    session.flush()
+    times = [t for t in (next_due_at(session), session.info.get(NEXT_DUE)) if t is not None]
+    return min(times, default=None)
 
 
 def _act(

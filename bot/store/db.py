@@ -34,10 +34,12 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlmodel import Session, create_engine
 
+from bot.priority import Foreground, Turns, in_foreground
 from bot.store.batch import write_buffered
 
 P = ParamSpec("P")
 T = TypeVar("T")
+BACKGROUND_TRANSACTIONS = 4  # PostgreSQL transactions of delivery in flight at once
 IDLE_BEFORE_PING = 5.0  # seconds a pooled PostgreSQL connection may idle unchecked
 _CLOCK = "firebell.clock"
 
@@ -181,10 +183,18 @@ class DatabaseClock:
 class Store:
     """Owns the engines; runs a function in one transaction."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, foreground: Foreground | None = None) -> None:
         self.engine = engine
+        self.foreground = foreground or Foreground()
         self.clock = DatabaseClock()
         self._async: AsyncEngine | None = None  # PostgreSQL, made on the first `run`
+        # SQLite: one connection, foreground first. PostgreSQL: a few background
+        # transactions at once, foreground ones never wait (see `Turns`).
+        self._turns = (
+            Turns(BACKGROUND_TRANSACTIONS, foreground_waits=False)
+            if is_postgres(engine)
+            else Turns(1)
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -222,11 +232,24 @@ class Store:
     async def run_with_info(
         self, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
     ) -> tuple[T, dict[Any, Any]]:
-        """Like `run`, also returning what the transaction noted in `session.info`."""
-        if not is_postgres(self.engine):
-            return await anyio.to_thread.run_sync(
-                lambda: self.call_with_info(fn, *args, **kwargs)
-            )
+        """Like `run`, also returning what the transaction noted in `session.info`.
+
+        Background transactions (not inside `Foreground.running`) first wait while
+        foreground work is in flight.
+        """
+        if not in_foreground():
+            await self.foreground.wait_turn()
+        async with self._turns.hold():
+            if not is_postgres(self.engine):
+                return await anyio.to_thread.run_sync(
+                    lambda: self.call_with_info(fn, *args, **kwargs)
+                )
+            return await self._run_async(fn, *args, **kwargs)
+
+    async def _run_async(
+        self, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> tuple[T, dict[Any, Any]]:
+        """PostgreSQL: run `fn` in a greenlet on the loop, each statement awaited."""
 
         def inside(orm_session: OrmSession) -> tuple[T, dict[Any, Any]]:
             session = cast(Session, orm_session)  # sync_session_class below

@@ -35,14 +35,11 @@ def test_a_row_already_due_when_the_tick_ends_fires_without_waiting_for_the_poll
 
     def fire_due(_session: object, _config: Config, **_kwargs: object) -> Firing:
         ticks.append(datetime.now(UTC))
-        return Firing(fired=[], busy=[], full=False)
-
-    def next_due_at(_session: object) -> datetime | None:
         # Another row came due while this tick ran, until all `rows` have fired.
-        return datetime.now(UTC) - timedelta(milliseconds=1) if len(ticks) < rows else None
+        upcoming = datetime.now(UTC) - timedelta(milliseconds=1) if len(ticks) < rows else None
+        return Firing(fired=[], busy=[], full=False, upcoming=upcoming)
 
     monkeypatch.setattr(scheduler, "fire_due", fire_due)
-    monkeypatch.setattr(scheduler, "next_due_at", next_due_at)
 
     async def scenario() -> None:
         clock = DeadlineClock(
