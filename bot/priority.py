@@ -35,11 +35,6 @@ class Foreground:
         self._idle = asyncio.Event()
         self._idle.set()
 
-    @property
-    def busy(self) -> bool:
-        """True while foreground work is in flight."""
-        return self._active > 0
-
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         """Mark the enclosed work as foreground."""

@@ -12,7 +12,6 @@ from typing import Concatenate, ParamSpec, TypeVar
 from sqlmodel import Session
 
 from bot.config.model import Config
-from bot.priority import Foreground
 from bot.store.db import Store, db_now
 from bot.store.deadlines import NEXT_DUE
 from bot.store.outbox import enqueue
@@ -31,13 +30,12 @@ class Runtime:
     wake_delivery: Callable[[], None] = field(default=lambda: None)
     deadline_due: Callable[[datetime], None] = field(default=lambda _: None)
     instance: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
-    foreground: Foreground = field(default_factory=Foreground)
 
     async def run(
         self, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """Run a use case in one transaction, then wake delivery and the deadline clock."""
-        async with self.foreground.running():
+        async with self.store.foreground.running():
             result, info = await self.store.run_with_info(fn, *args, **kwargs)
         self.wake_delivery()
         due = info.get(NEXT_DUE)

@@ -24,7 +24,6 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config.model import Config
 from bot.incidents.escalation import fire_due
-from bot.priority import Foreground
 from bot.store.db import Store
 
 log = logging.getLogger(__name__)
@@ -42,14 +41,12 @@ class DeadlineClock:
         owner: str,
         on_fired: Callable[[], None],
         poll_interval: float = 5.0,
-        foreground: Foreground | None = None,
     ) -> None:
         self.store = store
         self.config = config
         self.owner = owner
         self.on_fired = on_fired
         self.poll_interval = poll_interval
-        self.foreground = foreground or Foreground()
         self.fired = 0
         self._next: datetime | None = None
         self._scheduler = AsyncIOScheduler(timezone=UTC)
@@ -93,7 +90,7 @@ class DeadlineClock:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            async with self.foreground.running():
+            async with self.store.foreground.running():
                 await self.tick()
 
     def due_at(self, at: datetime) -> None:

@@ -64,7 +64,7 @@ def create_app(
     token, signing_secret = settings.require_slack(socket_mode=tuning.socket_mode)
     config = config or load_config(settings.firebell_config)
     store = Store(make_engine(settings.database_url))
-    runtime = Runtime(config=config, store=store, foreground=store.foreground)
+    runtime = Runtime(config=config, store=store)
     client = AsyncWebClient(
         token=token,
         base_url=settings.slack_api_url,
@@ -82,7 +82,7 @@ def create_app(
     handler = AsyncSlackRequestHandler(bolt)
 
     async def slack_events(request: Request) -> Response:
-        async with runtime.foreground.running():
+        async with store.foreground.running():
             return await handler.handle(request)
 
     async def healthz(_: Request) -> Response:
@@ -129,7 +129,6 @@ def create_app(
             lease=tuning.lease,
             poll_interval=tuning.poll_interval,
             backoff=tuning.backoff,
-            foreground=runtime.foreground,
         )
         app.state.worker = worker
         runtime.wake_delivery = worker.wake
@@ -137,7 +136,6 @@ def create_app(
         clock = DeadlineClock(
             store=store, config=config, owner=f"firebell-{runtime.instance}",
             on_fired=worker.wake, poll_interval=tuning.deadline_poll,
-            foreground=runtime.foreground,
         )
         clock.start()
         app.state.clock = clock

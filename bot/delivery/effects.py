@@ -308,6 +308,7 @@ class SlackEffects:
             )
 
     async def _respond(self, _: Incident | None, payload: dict[str, Any]) -> None:
+        await self.store.foreground.wait_turn()
         try:
             response = await self.http.post(
                 str(payload["url"]),

@@ -27,7 +27,6 @@ from bot.delivery.retry import (
     PermanentError,
     RateLimitedError,
 )
-from bot.priority import Foreground
 from bot.store import outbox
 from bot.store.db import Store, db_now
 from bot.store.incidents import incidents_by_id
@@ -60,7 +59,6 @@ class DeliveryWorker:
         lease: timedelta = timedelta(seconds=60),
         poll_interval: float = 1.0,
         backoff: Backoff | None = None,
-        foreground: Foreground | None = None,
     ) -> None:
         self.store = store
         self.effects = effects
@@ -69,7 +67,6 @@ class DeliveryWorker:
         self.lease = lease
         self.poll_interval = poll_interval
         self.backoff = backoff or Backoff()
-        self.foreground = foreground or Foreground()
         self.stats = DeliveryStats()
         self._wake = asyncio.Event()
         self._stopping = False
@@ -92,7 +89,6 @@ class DeliveryWorker:
             self._wake.clear()
             free = self.concurrency - len(self._lanes)
             if free > 0:
-                await self.foreground.wait_turn()
                 last_claim = time.monotonic()
                 try:
                     rows = await self.store.run(self._claim, limit=free)
@@ -137,9 +133,9 @@ class DeliveryWorker:
 
     async def _drain(self, claimed: Claimed | None) -> None:
         while claimed is not None and not self._stopping:
-            await self.foreground.wait_turn()
+            # Each transaction and Slack call of a delivery first waits for foreground
+            # work in flight (`Store.run_with_info`, `SlackEffects`).
             outcome = await self._deliver(claimed)
-            await self.foreground.wait_turn()
             claimed = await self.store.run(self._settle, claimed.row, outcome)
 
     async def _deliver(self, claimed: Claimed) -> DeliveryError | Followup | None:

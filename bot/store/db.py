@@ -183,9 +183,11 @@ class DatabaseClock:
 class Store:
     """Owns the engines; runs a function in one transaction."""
 
-    def __init__(self, engine: Engine, *, foreground: Foreground | None = None) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.foreground = foreground or Foreground()
+        # The one record of foreground work in this process: requests, deadline ticks
+        # and delivery all reach it through the store they share.
+        self.foreground = Foreground()
         self.clock = DatabaseClock()
         self._async: AsyncEngine | None = None  # PostgreSQL, made on the first `run`
         # SQLite: one connection, foreground first. PostgreSQL: a few background
