@@ -505,6 +505,18 @@ def bare_command() -> list[str]:
     return [sys.executable, "-m", "bench.bare_bolt_app"]
 
 
+def healthy(port: int) -> bool:
+    """True when the server on `port` of HOST answers GET /healthz with 200."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=2)
+    try:
+        conn.request("GET", "/healthz")
+        return conn.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        conn.close()
+
+
 class Server:
     """A server subprocess on 127.0.0.1:<port>, logging to a file, stopped on exit."""
 
@@ -529,22 +541,12 @@ class Server:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited early:\n{self.log_tail()}")
-            if self._healthy():
+            if healthy(self.port):
                 self.start_seconds = round(time.monotonic() - started, 2)
                 return self
             time.sleep(0.05)
         self.stop()
         raise RuntimeError(f"{self.name} did not answer /healthz in {timeout}s:\n{self.log_tail()}")
-
-    def _healthy(self) -> bool:
-        conn = http.client.HTTPConnection(HOST, self.port, timeout=2)
-        try:
-            conn.request("GET", "/healthz")
-            return conn.getresponse().status == 200
-        except OSError:
-            return False
-        finally:
-            conn.close()
 
     def cpu_seconds(self) -> float:
         """User + system CPU seconds the process has used so far."""

@@ -40,7 +40,6 @@ import argparse
 import atexit
 import collections
 import contextlib
-import http.client
 import os
 import re
 import signal
@@ -62,6 +61,7 @@ from sqlmodel import Session, col
 from bench.common import (
     RESULTS_DIR,
     free_port,
+    healthy,
     machine_facts,
     table,
     temp_database,
@@ -75,7 +75,7 @@ from bot.store.db import Store, make_engine, normalise_url
 from bot.store.migrate import upgrade
 from bot.store.tables import AuditRecord, Deadline, Incident, OutboxMessage, TimelineEntry
 from tests.fakeslack import FakeSlack
-from tests.fakeslack_model import BOT_USER_ID, Channel, Json, Message, SlackError
+from tests.fakeslack_model import Channel, Json, Message, SlackError
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = Path(__file__).with_name("escalation_config.yaml")
@@ -131,20 +131,10 @@ class EscalationFake(FakeSlack):
         return message
 
     def _im_with(self, user_id: str) -> Channel:
+        # The fake looks for an IM by scanning every channel; 20,000 of them here.
         im = self._ims.get(user_id)
         if im is None:
-            im = Channel(
-                self._new_id("D"),
-                "",
-                BOT_USER_ID,
-                {user_id, BOT_USER_ID},
-                is_private=True,
-                is_im=True,
-                created=int(time.time()),
-                user=user_id,
-            )
-            self.channels[im.id] = im
-            self._ims[user_id] = im
+            im = self._ims[user_id] = self._new_im(user_id)
         return im
 
     def _conversations_open(self, params: Json) -> Json:
@@ -268,22 +258,12 @@ class Replica:
         while time.monotonic() < limit:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited early:\n{self.log_tail()}")
-            if self._healthy():
+            if healthy(self.port):
                 self.healthy_at = time.time()
                 self.instance = self._instance()
                 return self
             time.sleep(0.05)
         raise RuntimeError(f"{self.name} did not answer /healthz in {timeout}s")
-
-    def _healthy(self) -> bool:
-        conn = http.client.HTTPConnection(HOST, self.port, timeout=2)
-        try:
-            conn.request("GET", "/healthz")
-            return conn.getresponse().status == 200
-        except OSError:
-            return False
-        finally:
-            conn.close()
 
     def _instance(self) -> str | None:
         for _ in range(40):

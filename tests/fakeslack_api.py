@@ -195,6 +195,10 @@ class SlackWebApi:
         for channel in self.channels.values():
             if channel.is_im and channel.user == user_id:
                 return channel
+        return self._new_im(user_id)
+
+    def _new_im(self, user_id: str) -> Channel:
+        """Open a new IM between the bot and `user_id`."""
         im = Channel(
             self._new_id("D"),
             "",
