@@ -185,6 +185,11 @@ class FakeSlack(SlackWebApi):
         with self._lock:
             self._faults.append(Fault(method, kind, times, retry_after, delay))
 
+    def clear_faults(self) -> None:
+        """Forget every fault still to be injected."""
+        with self._lock:
+            self._faults = []
+
     # -- queries -------------------------------------------------------------------------
 
     def calls_to(self, method: str) -> list[Call]:

@@ -257,6 +257,23 @@ class SlackWebApi:
             )
         return text, None if blocks is None else with_block_ids(blocks)
 
+    def _metadata(self, params: Json) -> Json | None:
+        """A post's message metadata, checked as Slack checks it."""
+        try:
+            metadata = _json_field(params.get("metadata"), None)
+        except ValueError as err:
+            raise SlackError("invalid_metadata_format") from err
+        if metadata is None:
+            return None
+        if (
+            not isinstance(metadata, dict)
+            or not isinstance(metadata.get("event_type"), str)
+            or not metadata["event_type"]
+            or not isinstance(metadata.get("event_payload"), dict)
+        ):
+            raise SlackError("invalid_metadata_schema")
+        return {"event_type": metadata["event_type"], "event_payload": metadata["event_payload"]}
+
     def _check_rate(self, channel_id: str) -> list[float]:
         now = time.monotonic()
         recent = [t for t in self._posted_at.get(channel_id, []) if now - t < 1.0]
@@ -313,10 +330,26 @@ class SlackWebApi:
 
     def _conversations_history(self, params: Json) -> Json:
         channel = self._visible(params)
+        try:
+            oldest = float(params.get("oldest") or 0)
+            latest = float(params.get("latest") or "inf")
+        except ValueError as err:
+            raise SlackError("invalid_ts_oldest") from err
+        inclusive = _flag(params.get("inclusive"))
+        with_metadata = _flag(params.get("include_all_metadata"))
+
+        def in_range(ts: float) -> bool:
+            if inclusive:
+                return oldest <= ts <= latest
+            return oldest < ts < latest
+
         newest_first = [
-            m.as_json()
+            m.as_json(with_metadata=with_metadata)
             for m in reversed(self.messages)
-            if m.channel == channel.id and not m.deleted and m.thread_ts in (None, m.ts)
+            if m.channel == channel.id
+            and not m.deleted
+            and m.thread_ts in (None, m.ts)
+            and in_range(float(m.ts))
         ]
         page, cursor = self._page(newest_first, params)
         return {
@@ -426,6 +459,7 @@ class SlackWebApi:
             BOT_USER_ID,
             thread_ts=str(params["thread_ts"]) if params.get("thread_ts") else None,
             attachments=_json_field(params.get("attachments"), []),
+            metadata=self._metadata(params),
         )
         self.messages.append(message)
         return {"channel": channel.id, "ts": message.ts, "message": message.as_json()}

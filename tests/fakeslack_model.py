@@ -155,8 +155,9 @@ class Message:
     edits: list[Edit] = field(default_factory=list)  # earlier versions, oldest first
     attachments: list[Json] = field(default_factory=list)
     deleted: bool = False
+    metadata: Json | None = None  # {"event_type": ..., "event_payload": {...}}
 
-    def as_json(self) -> Json:
+    def as_json(self, *, with_metadata: bool = False) -> Json:
         shown: Json = {
             "type": "message",
             "user": self.user,
@@ -174,6 +175,8 @@ class Message:
             shown["thread_ts"] = self.thread_ts
         if self.edits:
             shown["edited"] = {"user": self.user, "ts": f"{self.edits[-1].at:.6f}"}
+        if with_metadata and self.metadata is not None:
+            shown["metadata"] = self.metadata
         return shown
 
 

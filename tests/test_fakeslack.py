@@ -211,6 +211,44 @@ def test_message_timestamps_strictly_increase(fake: FakeSlack, slack: WebClient)
     assert [m.ts for m in fake.messages_in("C0GENERAL")] == stamps
 
 
+def test_history_returns_metadata_only_when_asked(slack: WebClient) -> None:
+    """Message metadata is kept, and conversations.history shows it with include_all_metadata."""
+    channel = slack.conversations_create(name="meta")["channel"]["id"]
+    mark = {"event_type": "firebell_outbox", "event_payload": {"outbox_row": 7}}
+    slack.chat_postMessage(channel=channel, text="hi", metadata=mark)
+    plain = slack.conversations_history(channel=channel)["messages"]
+    full = slack.conversations_history(channel=channel, include_all_metadata=True)["messages"]
+    assert "metadata" not in plain[0]
+    assert full[0]["metadata"] == mark
+
+
+@pytest.mark.parametrize(
+    "metadata", [{"event_type": "x"}, {"event_type": "", "event_payload": {}}, "{not json"]
+)
+def test_malformed_metadata_is_refused(slack: WebClient, metadata: Any) -> None:
+    """A post whose metadata lacks an event_type or an event_payload object is refused."""
+    channel = slack.conversations_create(name="meta")["channel"]["id"]
+    body = error_of(lambda: slack.api_call(
+        "chat.postMessage", json={"channel": channel, "text": "hi", "metadata": metadata}
+    ))
+    assert body["error"] in ("invalid_metadata_schema", "invalid_metadata_format")
+
+
+def test_history_is_limited_to_oldest_and_latest(slack: WebClient) -> None:
+    """oldest and latest bound the history, exclusive unless inclusive is set."""
+    channel = slack.conversations_create(name="window")["channel"]["id"]
+    ts = [slack.chat_postMessage(channel=channel, text=str(i))["ts"] for i in range(4)]
+
+    def texts(**bounds: Any) -> list[str]:
+        messages = slack.conversations_history(channel=channel, **bounds)["messages"]
+        return [m["text"] for m in messages]
+
+    assert texts() == ["3", "2", "1", "0"]
+    assert texts(oldest=ts[1]) == ["3", "2"]
+    assert texts(oldest=ts[1], latest=ts[3]) == ["2"]
+    assert texts(oldest=ts[1], latest=ts[3], inclusive=True) == ["3", "2", "1"]
+
+
 @pytest.mark.parametrize(
     ("blocks", "reason"),
     [

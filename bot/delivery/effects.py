@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -33,6 +35,10 @@ from bot.store.tables import Incident, IncidentMessage, OutboxMessage
 log = logging.getLogger(__name__)
 Followup = Callable[[Session], None]  # what a delivery records, in its settling transaction
 MAX_PACING_WAIT = 2.0  # seconds a delivery may wait for its channel's pace in place
+METADATA_EVENT = "firebell_outbox"  # message metadata naming the outbox row behind a post
+CLOCK_SKEW = 10.0  # seconds Slack's clock may run behind the database's
+HISTORY_PAGE = 200  # messages per conversations.history call, as Slack advises
+MAX_HISTORY_PAGES = 10  # pages read looking for an earlier attempt's post
 
 _HARMLESS_INVITE_ERRORS = {"already_in_channel", "cant_invite_self"}
 _PER_USER_INVITE_ERRORS = {
@@ -63,9 +69,7 @@ class SlackEffects:
         self.pacer = pacer
         self.http = http
         self._bot_user: str | None = None
-        self._handlers: dict[
-            str, Callable[[Incident | None, dict[str, Any]], Awaitable[Followup | None]]
-        ] = {
+        self._handlers: dict[str, Callable[[Claimed], Awaitable[Followup | None]]] = {
             "open_channel": self._open_channel,
             "invite": self._invite,
             "post_main": self._post_main,
@@ -79,25 +83,31 @@ class SlackEffects:
             "respond": self._respond,
         }
 
-    async def deliver(self, row: OutboxMessage, incident: Incident | None) -> Followup | None:
-        """Send one row about `incident` (as read when the row was claimed).
+    async def deliver(self, claimed: Claimed) -> Followup | None:
+        """Send one claimed row.
 
         Returns what to record about it (a channel id, a message ts), for the worker to
         run in the transaction that settles the row; raises a DeliveryError subclass
         when it did not go out.
         """
+        row = claimed.row
         handler = self._handlers.get(row.kind)
         if handler is None:
             raise PermanentError(f"unknown outbox kind {row.kind!r}")
-        if row.incident_id is not None and incident is None:
+        if row.incident_id is not None and claimed.incident is None:
             raise PermanentError(f"incident #{row.incident_id} does not exist")
-        return await handler(incident, row.payload)
+        return await handler(claimed)
 
     async def _call(self, method: str, **params: Any) -> dict[str, Any]:
         await self.store.foreground.wait_turn()
         return await call(self.client, method, **params)
 
-    async def _post(self, channel: str, text: str, **params: Any) -> str:
+    async def _post(self, claimed: Claimed, channel: str, text: str, **params: Any) -> str:
+        """Post `claimed`'s message to `channel` once: an earlier attempt's post is reused."""
+        if claimed.earlier_attempt is not None:
+            earlier = await self._find_posted(claimed, channel)
+            if earlier is not None:
+                return earlier
         delay = self.pacer.reserve(channel)
         if delay > MAX_PACING_WAIT:
             # A long queue for one channel (an announcements channel in a storm): hand
@@ -106,11 +116,55 @@ class SlackEffects:
             raise RateLimitedError(f"pacing {channel}", delay)
         if delay > 0:
             await asyncio.sleep(delay)
-        data = await self._call("chat.postMessage", channel=channel, text=text, **params)
+        data = await self._call(
+            "chat.postMessage", channel=channel, text=text, metadata=_mark(claimed), **params
+        )
         return str(data["ts"])
+
+    async def _find_posted(self, claimed: Claimed, channel: str) -> str | None:
+        """The ts of the message an earlier attempt at `claimed` posted, if one did.
+
+        Every post carries its outbox row id as message metadata. An attempt that died
+        after Slack took its post, or whose call timed out after Slack had acted, left
+        the message in `channel` after the attempt began (less some clock skew); the
+        search reads that stretch of history, newest first, up to a bound.
+        """
+        assert claimed.earlier_attempt is not None  # noqa: S101 - checked by the caller
+        oldest = claimed.earlier_attempt.timestamp() - CLOCK_SKEW
+        cursor = ""
+        for _ in range(MAX_HISTORY_PAGES):
+            try:
+                data = await self._call(
+                    "conversations.history",
+                    channel=channel,
+                    oldest=f"{oldest:.6f}",
+                    include_all_metadata=True,
+                    limit=HISTORY_PAGE,
+                    cursor=cursor,
+                )
+            except SlackCallError as err:
+                # Without the history (a missing scope, say) sending again is the
+                # better mistake: a message twice rather than never.
+                log.warning("cannot look for an earlier post in %s: %s", channel, err.code)
+                return None
+            for message in data.get("messages", []):
+                if _is_mark(message.get("metadata"), claimed):
+                    log.info("outbox row %s was posted already (%s)", claimed.row.id, channel)
+                    return str(message["ts"])
+            cursor = str(data.get("response_metadata", {}).get("next_cursor") or "")
+            if not cursor:
+                return None
+        log.warning(
+            "outbox row %s: no earlier post in the newest %d messages of %s; posting",
+            claimed.row.id,
+            MAX_HISTORY_PAGES * HISTORY_PAGE,
+            channel,
+        )
+        return None
 
     async def _post_shown(
         self,
+        claimed: Claimed,
         incident: Incident,
         *,
         role: str,
@@ -120,7 +174,7 @@ class SlackEffects:
         data: dict[str, Any] | None = None,
     ) -> Followup:
         """Post a message that shows `incident`; return how to remember it for refreshes."""
-        ts = await self._post(channel, text, blocks=blocks)
+        ts = await self._post(claimed, channel, text, blocks=blocks)
         return partial(
             _save_message,
             incident_id=_iid(incident),
@@ -145,7 +199,8 @@ class SlackEffects:
             raise TransientError(f"{incident.ref} has no channel yet")
         return incident, incident.channel_id
 
-    async def _open_channel(self, incident: Incident | None, _: dict[str, Any]) -> Followup | None:
+    async def _open_channel(self, claimed: Claimed) -> Followup | None:
+        incident = claimed.incident
         if incident is None or incident.channel_id:
             return None
         name = incident.channel_name
@@ -186,10 +241,10 @@ class SlackEffects:
                 break
         return None
 
-    async def _invite(self, incident: Incident | None, payload: dict[str, Any]) -> None:
-        incident, channel = self._channel(incident)
+    async def _invite(self, claimed: Claimed) -> None:
+        incident, channel = self._channel(claimed.incident)
         me = await self.bot_user()
-        users = [u for u in payload.get("users", []) if u != me]
+        users = [u for u in claimed.row.payload.get("users", []) if u != me]
         if not users:
             return
         try:
@@ -209,17 +264,17 @@ class SlackEffects:
                     if one.code in _PER_USER_INVITE_ERRORS:
                         log.warning("could not invite %s to %s: %s", user, incident.ref, one.code)
 
-    async def _post_main(self, incident: Incident | None, _: dict[str, Any]) -> Followup | None:
-        incident, channel = self._channel(incident)
+    async def _post_main(self, claimed: Claimed) -> Followup | None:
+        incident, channel = self._channel(claimed.incident)
         if await self.store.run(find_message, incident_id=_iid(incident), role="main"):
             return None
         text, blocks = render.main_message(incident, self.config)
         return await self._post_shown(
-            incident, role="main", channel=channel, text=text, blocks=blocks
+            claimed, incident, role="main", channel=channel, text=text, blocks=blocks
         )
 
-    async def _pin_main(self, incident: Incident | None, _: dict[str, Any]) -> None:
-        incident, channel = self._channel(incident)
+    async def _pin_main(self, claimed: Claimed) -> None:
+        incident, channel = self._channel(claimed.incident)
         main = await self.store.run(find_message, incident_id=_iid(incident), role="main")
         if main is None:
             raise PermanentError(f"{incident.ref} has no main message to pin")
@@ -229,14 +284,16 @@ class SlackEffects:
             if err.code != "already_pinned":
                 raise
 
-    async def _channel_post(self, incident: Incident | None, payload: dict[str, Any]) -> None:
-        _, channel = self._channel(incident)
-        await self._post(channel, str(payload["text"]))
+    async def _channel_post(self, claimed: Claimed) -> None:
+        _, channel = self._channel(claimed.incident)
+        await self._post(claimed, channel, str(claimed.row.payload["text"]))
 
-    async def _post_to(self, _: Incident | None, payload: dict[str, Any]) -> None:
-        await self._post(str(payload["channel"]), str(payload["text"]))
+    async def _post_to(self, claimed: Claimed) -> None:
+        payload = claimed.row.payload
+        await self._post(claimed, str(payload["channel"]), str(payload["text"]))
 
-    async def _mirror(self, incident: Incident | None, payload: dict[str, Any]) -> None:
+    async def _mirror(self, claimed: Claimed) -> None:
+        incident, payload = claimed.incident, claimed.row.payload
         if incident is None:
             raise PermanentError("a mirror needs an incident")
         channel, role = str(payload["channel"]), str(payload["role"])
@@ -247,13 +304,14 @@ class SlackEffects:
         text, blocks = render.main_message(incident, self.config, channel_id=incident.channel_id)
         await self.store.run(
             await self._post_shown(
-                incident, role=role, channel=channel, text=text, blocks=blocks
+                claimed, incident, role=role, channel=channel, text=text, blocks=blocks
             )
         )
         # A change may have landed while this was in flight: catch up at once.
-        await self._refresh(incident, {})
+        await self._refresh(claimed)
 
-    async def _page(self, incident: Incident | None, payload: dict[str, Any]) -> Followup:
+    async def _page(self, claimed: Claimed) -> Followup:
+        incident, payload = claimed.incident, claimed.row.payload
         if incident is None:
             raise PermanentError("a page needs an incident")
         user = str(payload["user"])
@@ -269,14 +327,16 @@ class SlackEffects:
             channel_id=incident.channel_id,
         )
         return await self._post_shown(
-            incident, role="page", channel=dm, text=text, blocks=blocks, data=details
+            claimed, incident, role="page", channel=dm, text=text, blocks=blocks, data=details
         )
 
-    async def _notice(self, _: Incident | None, payload: dict[str, Any]) -> None:
+    async def _notice(self, claimed: Claimed) -> None:
+        payload = claimed.row.payload
         data = await self._call("conversations.open", users=str(payload["user"]))
-        await self._post(str(data["channel"]["id"]), str(payload["text"]))
+        await self._post(claimed, str(data["channel"]["id"]), str(payload["text"]))
 
-    async def _refresh(self, incident: Incident | None, _: dict[str, Any]) -> None:
+    async def _refresh(self, claimed: Claimed) -> None:
+        incident = claimed.incident
         if incident is None:
             raise PermanentError("a refresh needs an incident")
         current = await self.store.run(get_incident, incident_id=_iid(incident))
@@ -307,7 +367,8 @@ class SlackEffects:
                 _mark_revision, message_id=message.id or 0, revision=current.revision
             )
 
-    async def _respond(self, _: Incident | None, payload: dict[str, Any]) -> None:
+    async def _respond(self, claimed: Claimed) -> None:
+        payload = claimed.row.payload
         await self.store.foreground.wait_turn()
         try:
             response = await self.http.post(
@@ -324,6 +385,28 @@ class SlackEffects:
             raise TransientError(f"response_url: HTTP {response.status_code}")
         if response.status_code >= 400:
             raise PermanentError(f"response_url: HTTP {response.status_code}")
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A leased row, with its incident as of the claim (read in the same transaction)
+    and when an earlier attempt at it began (None on the first attempt)."""
+
+    row: OutboxMessage
+    incident: Incident | None
+    earlier_attempt: datetime | None = None
+
+
+def _mark(claimed: Claimed) -> dict[str, Any]:
+    """The message metadata that ties a post to its outbox row."""
+    return {"event_type": METADATA_EVENT, "event_payload": {"outbox_row": claimed.row.id}}
+
+
+def _is_mark(metadata: Any, claimed: Claimed) -> bool:
+    if not isinstance(metadata, dict) or metadata.get("event_type") != METADATA_EVENT:
+        return False
+    payload = metadata.get("event_payload")
+    return isinstance(payload, dict) and payload.get("outbox_row") == claimed.row.id
 
 
 def _set_channel(session: Session, *, incident_id: int, channel_id: str, name: str) -> None:

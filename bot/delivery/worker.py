@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from bot.delivery.effects import Followup, SlackEffects
+from bot.delivery.effects import Claimed, Followup, SlackEffects
 from bot.delivery.retry import (
     MAX_ATTEMPTS,
     Backoff,
@@ -30,7 +30,7 @@ from bot.delivery.retry import (
 from bot.store import outbox
 from bot.store.db import Store, db_now
 from bot.store.incidents import incidents_by_id
-from bot.store.tables import Incident, OutboxMessage
+from bot.store.tables import OutboxMessage
 
 log = logging.getLogger(__name__)
 CLAIM_INTERVAL = 0.01  # seconds between two claims of new lanes
@@ -141,7 +141,7 @@ class DeliveryWorker:
     async def _deliver(self, claimed: Claimed) -> DeliveryError | Followup | None:
         row = claimed.row
         try:
-            return await self.effects.deliver(row, claimed.incident)
+            return await self.effects.deliver(claimed)
         except DeliveryError as err:
             return err
         except Exception as err:
@@ -191,17 +191,15 @@ class DeliveryWorker:
         return _with_incidents(session, nxt)[0] if nxt else None
 
 
-@dataclass(frozen=True)
-class Claimed:
-    """A leased row with its incident as of the claim (read in the same transaction)."""
-
-    row: OutboxMessage
-    incident: Incident | None
-
-
-def _with_incidents(session: Session, rows: list[OutboxMessage]) -> list[Claimed]:
-    ids = {row.incident_id for row in rows if row.incident_id is not None}
+def _with_incidents(session: Session, leased: list[outbox.Leased]) -> list[Claimed]:
+    """The claimed rows with their incidents, read in the claiming transaction."""
+    ids = {one.row.incident_id for one in leased if one.row.incident_id is not None}
     incidents = incidents_by_id(session, incident_ids=ids) if ids else {}
     return [
-        Claimed(row, incidents.get(row.incident_id) if row.incident_id else None) for row in rows
+        Claimed(
+            one.row,
+            incidents.get(one.row.incident_id) if one.row.incident_id else None,
+            one.earlier_attempt,
+        )
+        for one in leased
     ]

@@ -9,6 +9,7 @@ wait on each other; SQLite has one writer, so its claim is atomic as it stands.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -83,19 +84,33 @@ def claim(
     lease: timedelta,
     limit: int,
     lane: str | None = None,
-) -> list[OutboxMessage]:
+) -> list[Leased]:
     """Lease up to `limit` deliverable rows (the heads of their lanes) to `owner`."""
     query = _claim_statement(
         dialect=session.get_bind().dialect.name, by_lane=lane is not None, limit=limit
     )
     params: dict[str, Any] = {"now": now} if lane is None else {"now": now, "lane": lane}
-    rows = list(session.execute(query, params).scalars())
-    for row in rows:
+    leased = []
+    for row in session.execute(query, params).scalars():
+        leased.append(Leased(row, row.claimed_at))
         row.lease_owner = owner
         row.lease_until = now + lease
+        row.claimed_at = now
         row.attempts += 1
     session.flush()
-    return rows
+    return leased
+
+
+@dataclass(frozen=True)
+class Leased:
+    """A claimed row, and when an earlier attempt at it began (None on the first).
+
+    An earlier attempt may have reached Slack even though it never settled: its
+    process died, or the call timed out after Slack had acted on it.
+    """
+
+    row: OutboxMessage
+    earlier_attempt: datetime | None
 
 
 def settle_sent(session: Session, *, row_id: int, owner: str, now: datetime) -> None:

@@ -130,6 +130,9 @@ class OutboxMessage(SQLModel, table=True):
     done: bool = False
     lease_owner: str | None = Field(default=None, max_length=80)
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the latest attempt began: a later attempt looks from there for what an
+    # attempt that died or timed out may have posted after all.
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     failed: bool = False
     last_error: str | None = None

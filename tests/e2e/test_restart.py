@@ -128,12 +128,69 @@ def test_a_channel_created_after_the_client_gave_up_is_reused_after_a_restart(
     assert main is not None
 
 
+def _stop_while_posts_hang(
+    database_url: str, config: Config, fake: FakeSlack
+) -> None:
+    """Declare INC-1, and stop while Slack is still taking its first posts.
+
+    Slack acts on each of those posts after firebell gave up waiting for it: the
+    outbox rows are not settled, yet the messages are there.
+    """
+    fake.inject("chat.postMessage", "latency", times=100, delay=1.5)
+    first = Firebell(database_url=database_url, config=config, fake=fake, tuning=IMPATIENT)
+    first.start()
+    try:
+        first.slack.command(f"declare P1 {TITLE} service:{SERVICE}", user_id="U0OTHER")
+        fake.wait_for(lambda: len(fake.calls_to("chat.postMessage")) >= 3)
+    finally:
+        first.stop()
+    fake.clear_faults()
+    fake.wait_for(lambda: len(fake.messages) >= 3)
+
+
+def test_posts_slack_took_before_a_stop_are_not_sent_again_after_the_restart(
+    database_url: str, store: Store, config: Config, fake: FakeSlack
+) -> None:
+    """A post that landed after its process gave up is found by its metadata, not repeated."""
+    _stop_while_posts_hang(database_url, config, fake)
+    landed = len(fake.messages)
+    assert not all(row.done for row in outbox_rows(store))
+
+    with serving(database_url, config, fake):
+        assert_p1_delivered_exactly_once(fake, store, config)
+
+    searches = fake.calls_to("conversations.history")
+    assert len(searches) >= landed
+    assert all(str(c.params.get("include_all_metadata")) in ("1", "true", "True") for c in searches)
+    marks = [m.metadata for m in fake.messages]
+    assert all(m is not None and m["event_type"] == "firebell_outbox" for m in marks)
+    rows = [m["event_payload"]["outbox_row"] for m in marks if m is not None]
+    assert len(rows) == len(set(rows)), "an outbox row was posted twice"
+
+
+def test_without_history_access_an_unsettled_post_is_sent_again_rather_than_lost(
+    database_url: str, store: Store, config: Config, fake: FakeSlack
+) -> None:
+    """When Slack refuses the history search, the restart posts again: twice beats never."""
+    _stop_while_posts_hang(database_url, config, fake)
+    landed = len(fake.messages)
+    fake.inject("conversations.history", "error:missing_scope", times=100)
+
+    with serving(database_url, config, fake):
+        wait_delivered(fake, store)
+
+    assert len(fake.calls_to("conversations.history")) >= landed
+    rows = [m.metadata["event_payload"]["outbox_row"] for m in fake.messages if m.metadata]
+    assert len(rows) > len(set(rows))
+    assert all(row.done and not row.failed for row in outbox_rows(store))
+
+
 def _claim_and_die(session: Session, lease: timedelta) -> list[OutboxMessage]:
     """What a worker does before its process crashes: lease the heads of the lanes."""
-    return list(
-        outbox.claim(session, owner="firebell-crashed", now=db_now(session), lease=lease,
-                     limit=100)
+    leased = outbox.claim(
+        session, owner="firebell-crashed", now=db_now(session), lease=lease, limit=100
     )
+    return [one.row for one in leased]
 
 
 def test_rows_held_by_a_crashed_process_are_taken_over_when_the_lease_runs_out(
