@@ -14,6 +14,7 @@ from sqlmodel import Session
 from bot.config.model import Config
 from bot.store.db import Store, db_now
 from bot.store.deadlines import NEXT_DUE
+from bot.store.group import GroupCommit
 from bot.store.outbox import enqueue
 
 T = TypeVar("T")
@@ -30,13 +31,18 @@ class Runtime:
     wake_delivery: Callable[[], None] = field(default=lambda: None)
     deadline_due: Callable[[datetime], None] = field(default=lambda _: None)
     instance: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    group: GroupCommit = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.group = GroupCommit(self.store)
 
     async def run(
         self, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """Run a use case in one transaction, then wake delivery and the deadline clock."""
+        """Run a use case in one transaction (shared with use cases that arrive with it,
+        see `GroupCommit`), then wake delivery and the deadline clock."""
         async with self.store.foreground.running():
-            result, info = await self.store.run_with_info(fn, *args, **kwargs)
+            result, info = await self.group.run_with_info(fn, *args, **kwargs)
         self.wake_delivery()
         due = info.get(NEXT_DUE)
         if due is not None:

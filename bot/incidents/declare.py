@@ -26,7 +26,7 @@ from bot.incidents.escalation import schedule_response
 from bot.incidents.paging import page_people
 from bot.incidents.records import record
 from bot.store.db import db_now
-from bot.store.incidents import incident_by_request, next_incident_number
+from bot.store.incidents import incident_by_request, insert_incident, next_incident_number
 from bot.store.tables import Incident
 
 MAX_TITLE = 200
@@ -81,7 +81,8 @@ def declare(session: Session, config: Config, declaration: Declaration) -> Decla
     now = db_now(session)
     number = next_incident_number(session)
     title = declaration.title.strip()
-    incident = Incident(
+    incident = insert_incident(
+        session,
         number=number,
         title=title,
         description=declaration.description.strip(),
@@ -94,8 +95,6 @@ def declare(session: Session, config: Config, declaration: Declaration) -> Decla
         channel_name=channel_name(number, title),
         request_key=declaration.request_key,
     )
-    session.add(incident)
-    session.flush()
     schedule_response(session, config, incident, now=now, fresh=True)
 
     pages = who_to_page(config, area, policy.notify, now)

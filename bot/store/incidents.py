@@ -3,13 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from typing import Any
 
-from sqlalchemy import select, update
+from pydantic_core import PydanticUndefined
+from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session, col
 
 from bot.store.tables import Counter, Incident, IncidentMessage, TimelineEntry
 
 _INCIDENT_COUNTER = "incident"
+
+
+_COUNTER = Counter.__table__  # type: ignore[attr-defined]
+_TAKE_NUMBER = (
+    update(_COUNTER)
+    .where(_COUNTER.c.name == _INCIDENT_COUNTER)
+    .values(value=_COUNTER.c.value + 1)
+    .returning(_COUNTER.c.value)
+)
+
+_INCIDENT = Incident.__table__  # type: ignore[attr-defined]
+_INSERT_INCIDENT = insert(_INCIDENT).returning(_INCIDENT.c.id)
+_INCIDENT_DEFAULTS: dict[str, Any] = {
+    name: field.default
+    for name, field in Incident.model_fields.items()
+    if name != "id" and field.default is not PydanticUndefined
+}
+_BY_REQUEST = select(_INCIDENT.c.id).where(_INCIDENT.c.request_key == bindparam("key"))
 
 
 def next_incident_number(session: Session) -> int:
@@ -18,15 +38,25 @@ def next_incident_number(session: Session) -> int:
     The number is taken inside the declaring transaction, so a rolled-back declaration
     gives its number back and numbers stay gapless.
     """
-    value = session.execute(
-        update(Counter)
-        .where(col(Counter.name) == _INCIDENT_COUNTER)
-        .values(value=col(Counter.value) + 1)
-        .returning(col(Counter.value))
-    ).scalar_one_or_none()
+    # On the connection, not the session: an ORM-enabled UPDATE ... RETURNING costs
+    # several times as much, for nothing the session needs to know.
+    value = session.connection().execute(_TAKE_NUMBER).scalar_one_or_none()
     if value is None:
         raise RuntimeError("the incident counter is missing: run `firebell db upgrade`")
     return int(value)
+
+
+def insert_incident(session: Session, **values: Any) -> Incident:
+    """Insert an incident (columns not given take their defaults) and return it.
+
+    The returned object is not in the session (never `add` it): it shows the row as
+    inserted, and later changes load the incident as every other use case does.
+    Flushing it through the unit of work instead cost three times as much, on the
+    hottest path there is (every declaration).
+    """
+    row = {**_INCIDENT_DEFAULTS, **values}
+    incident_id = session.connection().execute(_INSERT_INCIDENT, row).scalar_one()
+    return Incident(id=incident_id, **row)
 
 
 def get_incident(session: Session, *, incident_id: int) -> Incident | None:
@@ -83,9 +113,10 @@ def incident_by_channel(session: Session, *, channel_id: str) -> Incident | None
 
 def incident_by_request(session: Session, *, request_key: str) -> Incident | None:
     """The incident a given Slack request declared, if it already did."""
-    return session.execute(
-        select(Incident).where(col(Incident.request_key) == request_key)
-    ).scalar_one_or_none()
+    # Asked on every declaration and nearly always answered "none": ask the connection
+    # for the id alone, and load the incident only when there is one.
+    found = session.connection().execute(_BY_REQUEST, {"key": request_key}).scalar_one_or_none()
+    return None if found is None else session.get(Incident, found)
 
 
 def open_incidents(session: Session) -> Sequence[Incident]:

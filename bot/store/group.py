@@ -1,0 +1,122 @@
+"""Group commit: use cases that arrive together share one transaction.
+
+Every request's transaction pays the same fixed costs: handing the work to the
+database thread (SQLite) or a pooled connection (PostgreSQL), BEGIN, one INSERT per
+table of buffered rows, and the commit. Under load those costs were most of a
+declaration. Here, while one transaction runs, the use cases that arrive meanwhile
+queue; the next transaction runs them all, one after another in the same session, and
+commits once. A lone request runs at once: nothing waits for a batch to fill.
+
+If a shared transaction fails, none of it was committed, and each use case of the
+batch runs again in a transaction of its own, so one request's error (a typo in a
+severity, a lost race) stays that request's alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from sqlmodel import Session
+
+from bot.store.db import Store
+
+P = ParamSpec("P")
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+MAX_BATCH = 32  # use cases per shared transaction
+
+Outcome = tuple[Any, dict[Any, Any]]  # a use case's result, and its transaction's info
+
+
+@dataclass(frozen=True)
+class _Job:
+    call: Callable[[Session], Any]
+    future: asyncio.Future[Outcome]
+
+
+class GroupCommit:
+    """Runs use cases in shared transactions, in the order they arrive."""
+
+    def __init__(self, store: Store, *, max_batch: int = MAX_BATCH) -> None:
+        self.store = store
+        self.max_batch = max_batch
+        self.batches = 0  # transactions committed, for `/metrics` and the benchmarks
+        self.jobs = 0
+        self._queue: list[_Job] = []
+        self._drainer: asyncio.Task[None] | None = None
+
+    async def run_with_info(
+        self, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> tuple[T, dict[Any, Any]]:
+        """Run `fn(session, *args, **kwargs)`, committed with whatever arrived with it.
+
+        Returns its result and what its transaction noted in `session.info` (shared
+        with the rest of the batch: `NEXT_DUE` is then the earliest of them all).
+        """
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+
+        def call(session: Session) -> T:
+            return fn(session, *args, **kwargs)
+
+        self._queue.append(_Job(call, future))
+        if self._drainer is None:
+            # Started from the caller's context: foreground work stays foreground.
+            self._drainer = asyncio.create_task(self._drain(), name="group commit")
+        result, info = await future
+        return result, info
+
+    async def _drain(self) -> None:
+        batch: list[_Job] = []
+        try:
+            while self._queue:
+                batch = self._queue[: self.max_batch]
+                del self._queue[: self.max_batch]
+                await self._commit([job for job in batch if not job.future.done()])
+        except BaseException:
+            # Cancelled (shutting down): nobody may wait for an answer forever.
+            for job in [*batch, *self._queue]:
+                job.future.cancel()
+            self._queue.clear()
+            raise
+        finally:
+            self._drainer = None
+
+    async def _commit(self, batch: list[_Job]) -> None:
+        if not batch:
+            return
+        if len(batch) == 1:
+            await self._alone(batch[0])
+            return
+        try:
+            results, info = await self.store.run_with_info(_together, [j.call for j in batch])
+        except Exception:
+            log.debug("a shared transaction of %d failed; running each alone", len(batch))
+            for job in batch:
+                await self._alone(job)
+            return
+        self.batches += 1
+        self.jobs += len(batch)
+        for job, result in zip(batch, results, strict=True):
+            if not job.future.done():
+                job.future.set_result((result, info))
+
+    async def _alone(self, job: _Job) -> None:
+        try:
+            outcome = await self.store.run_with_info(job.call)
+        except Exception as err:
+            if not job.future.done():
+                job.future.set_exception(err)
+            return
+        self.batches += 1
+        self.jobs += 1
+        if not job.future.done():
+            job.future.set_result(outcome)
+
+
+def _together(session: Session, calls: list[Callable[[Session], Any]]) -> list[Any]:
+    """Run each use case in turn in one session (one transaction)."""
+    return [call(session) for call in calls]

@@ -1,0 +1,131 @@
+"""Group commit: use cases arriving together share a transaction, errors stay their own."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import pytest
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from bot.config.model import Config
+from bot.incidents.declare import Declaration, Declared, declare
+from bot.incidents.errors import UserError
+from bot.store.db import Store
+from bot.store.group import GroupCommit
+from bot.store.tables import Incident, OutboxMessage
+from tests.e2e.scenario import SERVICE
+
+T = TypeVar("T")
+
+
+def run(store: Store, scenario: Callable[[GroupCommit], Awaitable[T]]) -> tuple[T, GroupCommit]:
+    """Run `scenario` with a fresh GroupCommit on an event loop of its own."""
+    group = GroupCommit(store)
+
+    async def main() -> T:
+        try:
+            return await scenario(group)
+        finally:
+            await store.aclose()
+
+    return asyncio.run(main()), group
+
+
+def declaration(title: str, *, severity: str = "P1", key: str | None = None) -> Declaration:
+    return Declaration(
+        title=title, severity=severity, declared_by="U0OTHER", service=SERVICE, request_key=key
+    )
+
+
+def numbers(session: Session) -> list[int]:
+    return sorted(session.execute(select(col(Incident.number))).scalars())
+
+
+def test_declarations_arriving_together_share_transactions_and_each_gets_its_own(
+    store: Store, config: Config
+) -> None:
+    """Twenty concurrent declarations commit in fewer transactions, each answered with its own."""
+
+    async def scenario(group: GroupCommit) -> list[Declared]:
+        calls = [
+            group.run_with_info(declare, config, declaration(f"Outage {i}")) for i in range(20)
+        ]
+        return [result for result, _ in await asyncio.gather(*calls)]
+
+    declared, group = run(store, scenario)
+
+    assert [d.incident.title for d in declared] == [f"Outage {i}" for i in range(20)]
+    assert all(d.created for d in declared)
+    assert group.jobs == 20
+    assert group.batches < 20
+    with store.transaction() as session:
+        assert numbers(session) == list(range(1, 21))
+        outbox = session.execute(select(func.count()).select_from(OutboxMessage)).scalar_one()
+        assert outbox > 20
+
+
+def test_a_failing_use_case_fails_alone_and_the_rest_of_its_batch_commits(
+    store: Store, config: Config
+) -> None:
+    """A bad severity in the middle of a batch is that request's error; numbers stay gapless."""
+
+    async def scenario(group: GroupCommit) -> list[Declared | BaseException]:
+        calls = [
+            group.run_with_info(
+                declare, config, declaration(f"Outage {i}", severity="P9" if i == 3 else "P2")
+            )
+            for i in range(8)
+        ]
+        outcomes = await asyncio.gather(*calls, return_exceptions=True)
+        return [o if isinstance(o, BaseException) else o[0] for o in outcomes]
+
+    outcomes, _ = run(store, scenario)
+
+    assert isinstance(outcomes[3], UserError)
+    assert "P9" in str(outcomes[3])
+    created = [o for o in outcomes if isinstance(o, Declared)]
+    assert [d.incident.title for d in created] == [f"Outage {i}" for i in range(8) if i != 3]
+    with store.transaction() as session:
+        assert numbers(session) == list(range(1, 8))
+
+
+def test_a_retried_request_in_the_same_batch_finds_the_incident_it_created(
+    store: Store, config: Config
+) -> None:
+    """Slack's retry arriving with the original still uncommitted declares nothing twice."""
+
+    async def scenario(group: GroupCommit) -> list[Declared]:
+        same = declaration("Checkout is down", key="trigger-1")
+        calls = [group.run_with_info(declare, config, same) for _ in range(3)]
+        return [result for result, _ in await asyncio.gather(*calls)]
+
+    declared, _ = run(store, scenario)
+
+    assert [d.created for d in declared] == [True, False, False]
+    assert len({d.incident.id for d in declared}) == 1
+    with store.transaction() as session:
+        assert numbers(session) == [1]
+
+
+def test_a_caller_that_gives_up_does_not_disturb_the_others(
+    store: Store, config: Config
+) -> None:
+    """A cancelled request's declaration may still commit; everyone else gets an answer."""
+
+    async def scenario(group: GroupCommit) -> list[Declared]:
+        tasks = [
+            asyncio.create_task(group.run_with_info(declare, config, declaration(f"Outage {i}")))
+            for i in range(6)
+        ]
+        await asyncio.sleep(0)
+        tasks[2].cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await tasks[2]
+        return [(await task)[0] for i, task in enumerate(tasks) if i != 2]
+
+    declared, _ = run(store, scenario)
+
+    assert [d.incident.title for d in declared] == [f"Outage {i}" for i in range(6) if i != 2]
