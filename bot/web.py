@@ -31,6 +31,7 @@ from bot.delivery.effects import SlackEffects
 from bot.delivery.pacing import ChannelPacer
 from bot.delivery.retry import Backoff
 from bot.delivery.worker import DeliveryWorker
+from bot.gcwatch import GcWatch, settle
 from bot.metrics import render_metrics
 from bot.runtime import Runtime
 from bot.scheduler import DeadlineClock
@@ -55,6 +56,9 @@ class Tuning:
     channel_burst: int = 3
     socket_mode: bool = False
     deadline_poll: float = 5.0
+    # The process is firebell's own: freeze what start-up built out of the garbage
+    # collector's sight (`bot.gcwatch`). Off where firebell is a guest (the tests).
+    settle_gc: bool = True
 
 
 def create_app(
@@ -65,21 +69,12 @@ def create_app(
     config = config or load_config(settings.firebell_config)
     store = Store(make_engine(settings.database_url))
     runtime = Runtime(config=config, store=store)
-    client = AsyncWebClient(
-        token=token,
-        base_url=settings.slack_api_url,
-        timeout=int(max(tuning.slack_timeout, 1)),
-        retry_handlers=[],
-    )
-    bolt_client = AsyncWebClient(
-        base_url=settings.slack_api_url,
-        timeout=int(max(tuning.slack_timeout, 1)),
-        retry_handlers=[],
-    )
+    client, bolt_client = _slack_clients(settings, token, tuning)
     bolt = build_bolt_app(
         runtime, client=bolt_client, token=token, signing_secret=signing_secret
     )
     handler = AsyncSlackRequestHandler(bolt)
+    gc_watch = GcWatch()
 
     async def slack_events(request: Request) -> Response:
         async with store.foreground.running():
@@ -89,22 +84,11 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     async def readyz(_: Request) -> Response:
-        try:
-            ready = await asyncio.to_thread(_database_ready, store)
-        except Exception as err:
-            return JSONResponse({"status": "unavailable", "reason": type(err).__name__}, 503)
-        if not ready:
-            return JSONResponse(
-                {
-                    "status": "unavailable",
-                    "reason": "database is not at the newest migration; run `firebell db upgrade`",
-                },
-                503,
-            )
-        return JSONResponse({"status": "ready"})
+        return await _readiness(store)
 
     async def metrics(_: Request) -> Response:
         body = await runtime.store.run(render_metrics, worker=app.state.worker)
+        body = "\n".join([body.rstrip("\n"), *gc_watch.metrics(), ""])
         return PlainTextResponse(body, media_type="text/plain; version=0.0.4")
 
     @contextlib.asynccontextmanager
@@ -114,22 +98,7 @@ def create_app(
         )
         bolt_client.session = client.session
         http = httpx.AsyncClient(timeout=tuning.slack_timeout)
-        effects = SlackEffects(
-            client=client,
-            store=store,
-            config=config,
-            http=http,
-            pacer=ChannelPacer(per_second=tuning.channel_per_second, burst=tuning.channel_burst),
-        )
-        worker = DeliveryWorker(
-            store=store,
-            effects=effects,
-            owner=f"firebell-{runtime.instance}",
-            concurrency=tuning.delivery_concurrency,
-            lease=tuning.lease,
-            poll_interval=tuning.poll_interval,
-            backoff=tuning.backoff,
-        )
+        worker = _delivery_worker(runtime, client=client, http=http, tuning=tuning)
         app.state.worker = worker
         runtime.wake_delivery = worker.wake
         delivery = asyncio.create_task(worker.run(), name="outbox delivery")
@@ -141,10 +110,14 @@ def create_app(
         app.state.clock = clock
         runtime.deadline_due = clock.due_at
         socket = await _start_socket_mode(bolt, settings) if tuning.socket_mode else None
+        gc_watch.install()
+        if tuning.settle_gc:
+            settle()
         log.info("firebell is up (instance %s)", runtime.instance)
         try:
             yield
         finally:
+            gc_watch.uninstall()
             if socket is not None:
                 await socket.close_async()  # type: ignore[no-untyped-call]
             clock.stop()
@@ -167,6 +140,60 @@ def create_app(
     app.state.runtime = runtime
     app.state.worker = None
     return app
+
+
+def _delivery_worker(
+    runtime: Runtime, *, client: AsyncWebClient, http: httpx.AsyncClient, tuning: Tuning
+) -> DeliveryWorker:
+    """The outbox worker of this process, delivering through `client`."""
+    effects = SlackEffects(
+        client=client,
+        store=runtime.store,
+        config=runtime.config,
+        http=http,
+        pacer=ChannelPacer(per_second=tuning.channel_per_second, burst=tuning.channel_burst),
+    )
+    return DeliveryWorker(
+        store=runtime.store,
+        effects=effects,
+        owner=f"firebell-{runtime.instance}",
+        concurrency=tuning.delivery_concurrency,
+        lease=tuning.lease,
+        poll_interval=tuning.poll_interval,
+        backoff=tuning.backoff,
+    )
+
+
+def _slack_clients(
+    settings: Settings, token: str, tuning: Tuning
+) -> tuple[AsyncWebClient, AsyncWebClient]:
+    """The delivery worker's Web API client, and Bolt's (no token: Bolt passes one per
+    request). Neither retries on its own: the outbox decides what to try again."""
+    timeout = int(max(tuning.slack_timeout, 1))
+    client = AsyncWebClient(
+        token=token, base_url=settings.slack_api_url, timeout=timeout, retry_handlers=[]
+    )
+    bolt_client = AsyncWebClient(
+        base_url=settings.slack_api_url, timeout=timeout, retry_handlers=[]
+    )
+    return client, bolt_client
+
+
+async def _readiness(store: Store) -> Response:
+    """`/readyz`: ready when the database answers and is migrated to head."""
+    try:
+        ready = await asyncio.to_thread(_database_ready, store)
+    except Exception as err:
+        return JSONResponse({"status": "unavailable", "reason": type(err).__name__}, 503)
+    if not ready:
+        return JSONResponse(
+            {
+                "status": "unavailable",
+                "reason": "database is not at the newest migration; run `firebell db upgrade`",
+            },
+            503,
+        )
+    return JSONResponse({"status": "ready"})
 
 
 def _database_ready(store: Store) -> bool:

@@ -9,9 +9,13 @@ before commit, after the ORM flush, in the order they were added.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
+from sqlalchemy.engine import Dialect
 from sqlmodel import Session, SQLModel
 
 _BUFFER = "firebell.buffered_rows"
@@ -29,5 +33,54 @@ def write_buffered(session: Session) -> None:
     if not buffered:
         return
     session.flush()
+    connection = session.connection()
     for model, rows in buffered.items():
-        session.execute(insert(model.__table__), rows)  # type: ignore[attr-defined]
+        table: Table = model.__table__  # type: ignore[attr-defined]
+        by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in rows:
+            by_keys.setdefault(tuple(row), []).append(row)
+        for keys, same in by_keys.items():
+            plan = _plan(table, connection.dialect, keys)
+            if plan is None:
+                connection.execute(insert(table), same)
+            else:
+                connection.exec_driver_sql(plan.sql, plan.parameters(same))
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A multi-row INSERT of given columns, compiled once, run through the driver.
+
+    SQLAlchemy's executemany builds each row's parameters through the compiled
+    statement (about 20 µs a row); this applies the same type conversions straight
+    to each row, and hands the driver the SQL SQLAlchemy compiled.
+    """
+
+    sql: str
+    names: tuple[str, ...]  # row keys in the statement's parameter order
+    convert: tuple[Callable[[Any], Any] | None, ...]
+    positional: bool
+
+    def parameters(self, rows: list[dict[str, Any]]) -> list[Any]:
+        pairs = tuple(zip(self.names, self.convert, strict=True))
+        converted = [
+            [row[name] if fn is None else fn(row[name]) for name, fn in pairs]
+            for row in rows
+        ]
+        if self.positional:
+            return [tuple(values) for values in converted]
+        return [dict(zip(self.names, values, strict=True)) for values in converted]
+
+
+@functools.cache
+def _plan(table: Table, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | None:
+    """The driver-level INSERT of `keys` into `table`; None when SQLAlchemy must fill
+    in more than the given values (a column default), and so must run it itself."""
+    compiled = insert(table).compile(dialect=dialect, column_keys=list(keys))
+    names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.binds)
+    if sorted(names) != sorted(keys):
+        return None
+    convert = tuple(
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+    )
+    return _Plan(compiled.string, names, convert, compiled.positional)

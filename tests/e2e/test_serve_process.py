@@ -91,6 +91,19 @@ def test_serve_declares_and_stops_cleanly_on_sigterm(
     assert SIGNING_SECRET not in stderr
 
 
+def test_serve_freezes_start_up_objects_and_reports_gc_pauses(
+    served: tuple[subprocess.Popen[str], str],
+) -> None:
+    """The real process settles the collector at start-up; /metrics shows its pauses."""
+    process, url = served
+    metrics = httpx.get(f"{url}/metrics", timeout=5).text
+    assert 'firebell_gc_pause_seconds_count{generation="2"}' in metrics
+    assert "firebell_outbox_pending" in metrics
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=20)
+    assert "start-up objects kept out of garbage collection" in stderr
+
+
 def test_serve_migrates_an_empty_sqlite_database(fake: FakeSlack, tmp_path: Path) -> None:
     """On a fresh machine `firebell serve` creates and migrates its database, then is ready."""
     port = _free_port()
