@@ -88,7 +88,9 @@ def create_app(
 
     async def metrics(_: Request) -> Response:
         body = await runtime.store.run(render_metrics, worker=app.state.worker)
-        body = "\n".join([body.rstrip("\n"), *gc_watch.metrics(), ""])
+        body = "\n".join(
+            [body.rstrip("\n"), *runtime.group.metrics(), *gc_watch.metrics(), ""]
+        )
         return PlainTextResponse(body, media_type="text/plain; version=0.0.4")
 
     @contextlib.asynccontextmanager

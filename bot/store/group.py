@@ -44,8 +44,8 @@ class GroupCommit:
     def __init__(self, store: Store, *, max_batch: int = MAX_BATCH) -> None:
         self.store = store
         self.max_batch = max_batch
-        self.batches = 0  # transactions committed, for `/metrics` and the benchmarks
-        self.jobs = 0
+        self.batches = 0  # transactions committed (`/metrics`)
+        self.jobs = 0  # use cases they committed
         self._queue: list[_Job] = []
         self._drainer: asyncio.Task[None] | None = None
 
@@ -115,6 +115,17 @@ class GroupCommit:
         self.jobs += 1
         if not job.future.done():
             job.future.set_result(outcome)
+
+    def metrics(self) -> list[str]:
+        """Prometheus text lines: use cases and the transactions that committed them."""
+        return [
+            "# HELP firebell_use_cases_total Use cases committed (requests, button presses).",
+            "# TYPE firebell_use_cases_total counter",
+            f"firebell_use_cases_total {self.jobs}",
+            "# HELP firebell_use_case_transactions_total Transactions that committed them.",
+            "# TYPE firebell_use_case_transactions_total counter",
+            f"firebell_use_case_transactions_total {self.batches}",
+        ]
 
 
 def _together(session: Session, calls: list[Callable[[Session], Any]]) -> list[Any]:

@@ -99,6 +99,7 @@ def test_serve_freezes_start_up_objects_and_reports_gc_pauses(
     metrics = httpx.get(f"{url}/metrics", timeout=5).text
     assert 'firebell_gc_pause_seconds_count{generation="2"}' in metrics
     assert "firebell_outbox_pending" in metrics
+    assert "firebell_use_case_transactions_total 0" in metrics
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=20)
     assert "start-up objects kept out of garbage collection" in stderr
