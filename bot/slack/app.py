@@ -28,11 +28,14 @@ def build_bolt_app(
     async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
         return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=token)
 
+    bolt_log = logging.getLogger("bot.slack.bolt")
+    if not any(isinstance(f, _TokenFromEnvironment) for f in bolt_log.filters):
+        bolt_log.addFilter(_TokenFromEnvironment())
     app = AsyncApp(
         client=client,
         authorize=authorize,
         signing_secret=signing_secret,
-        logger=logging.getLogger("bot.slack.bolt"),
+        logger=bolt_log,
         # Every listener acks last, after its one use case: answering when the listener
         # returns saves the 10 ms Bolt otherwise spends polling for the ack.
         process_before_response=True,
@@ -41,3 +44,15 @@ def build_bolt_app(
     modal.register(app, runtime)
     actions.register(app, runtime)
     return app
+
+
+class _TokenFromEnvironment(logging.Filter):
+    """Drops Bolt's start-up warning that `token` will be unused.
+
+    Bolt reads SLACK_BOT_TOKEN from the environment on its own, then warns that it
+    ignores it because a `client` was given. That is the design above: the token
+    reaches Bolt per request, through `authorize`.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
