@@ -63,7 +63,7 @@ class GroupCommit:
             return fn(session, *args, **kwargs)
 
         self._queue.append(_Job(call, future))
-        if self._drainer is None:
+        if self._drainer is None or self._drainer.done():
             # Started from the caller's context: foreground work stays foreground.
             self._drainer = asyncio.create_task(self._drain(), name="group commit")
         result, info = await future
