@@ -10,6 +10,7 @@ before commit, after the ORM flush, in the order they were added.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -36,10 +37,10 @@ def write_buffered(session: Session) -> None:
     connection = session.connection()
     for model, rows in buffered.items():
         table: Table = model.__table__  # type: ignore[attr-defined]
-        by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for row in rows:
-            by_keys.setdefault(tuple(row), []).append(row)
-        for keys, same in by_keys.items():
+        # Consecutive rows with the same columns go in one statement; order is kept
+        # (an outbox lane is delivered in id order).
+        for keys, run in itertools.groupby(rows, key=tuple):
+            same = list(run)
             plan = _plan(table, connection.dialect, keys)
             if plan is None:
                 connection.execute(insert(table), same)
