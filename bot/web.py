@@ -112,9 +112,9 @@ def create_app(
         app.state.clock = clock
         runtime.deadline_due = clock.due_at
         socket = await _start_socket_mode(bolt, settings) if tuning.socket_mode else None
-        gc_watch.install()
         if tuning.settle_gc:
-            settle()
+            settle()  # its own full collection is expected to be long: not timed
+        gc_watch.install()
         log.info("firebell is up (instance %s)", runtime.instance)
         try:
             yield
