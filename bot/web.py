@@ -56,6 +56,7 @@ class Tuning:
     channel_burst: int = 3
     socket_mode: bool = False
     deadline_poll: float = 5.0
+    after_timeout: timedelta = timedelta(seconds=15)  # before retrying a timed-out call
     # The process is firebell's own: freeze what start-up built out of the garbage
     # collector's sight (`bot.gcwatch`). Off where firebell is a guest (the tests).
     settle_gc: bool = True
@@ -163,6 +164,7 @@ def _delivery_worker(
         lease=tuning.lease,
         poll_interval=tuning.poll_interval,
         backoff=tuning.backoff,
+        after_timeout=tuning.after_timeout,
     )
 
 

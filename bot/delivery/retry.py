@@ -21,6 +21,10 @@ class TransientError(DeliveryError):
     """A 5xx, a timeout, a dropped connection: try again with backoff."""
 
 
+class TimedOutError(TransientError):
+    """No answer in time: Slack may still act on the call (a post may land later)."""
+
+
 class RateLimitedError(DeliveryError):
     """Slack said 429: try again after `retry_after` seconds."""
 

@@ -8,7 +8,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.delivery.retry import PermanentError, RateLimitedError, TransientError
+from bot.delivery.retry import PermanentError, RateLimitedError, TimedOutError, TransientError
 
 # Slack answers these with ok=false, yet they pass: trying again is the right move.
 _TRANSIENT_CODES = {
@@ -44,7 +44,9 @@ async def call(client: AsyncWebClient, method: str, **params: Any) -> dict[str, 
         if status >= 500 or code in _TRANSIENT_CODES:
             raise TransientError(f"{method}: HTTP {status} {code}".strip()) from err
         raise SlackCallError(method, code or f"HTTP {status}") from err
-    except (TimeoutError, aiohttp.ClientError) as err:
+    except TimeoutError as err:
+        raise TimedOutError(f"{method}: {type(err).__name__} {err}".strip()) from err
+    except aiohttp.ClientError as err:
         raise TransientError(f"{method}: {type(err).__name__} {err}".strip()) from err
     data = response.data
     assert isinstance(data, dict)  # noqa: S101 - api_call always parses JSON

@@ -26,6 +26,7 @@ from bot.delivery.retry import (
     DeliveryError,
     PermanentError,
     RateLimitedError,
+    TimedOutError,
 )
 from bot.store import outbox
 from bot.store.db import Store, db_now
@@ -59,6 +60,7 @@ class DeliveryWorker:
         lease: timedelta = timedelta(seconds=60),
         poll_interval: float = 1.0,
         backoff: Backoff | None = None,
+        after_timeout: timedelta = timedelta(seconds=15),
     ) -> None:
         self.store = store
         self.effects = effects
@@ -67,6 +69,10 @@ class DeliveryWorker:
         self.lease = lease
         self.poll_interval = poll_interval
         self.backoff = backoff or Backoff()
+        # A call that timed out may still be acted on by Slack; the next attempt looks
+        # for a post the earlier one made, so it waits until that post has had time to
+        # land (else it would not be found, and would go out twice).
+        self.after_timeout = after_timeout
         self.stats = DeliveryStats()
         self._wake = asyncio.Event()
         self._stopping = False
@@ -180,7 +186,10 @@ class DeliveryWorker:
             outbox.settle_failed(session, row_id=row.id, owner=self.owner, error=str(error))
             self.stats.failed += 1
         else:
-            at = now + self.backoff.delay(row.attempts)
+            delay = self.backoff.delay(row.attempts)
+            if isinstance(error, TimedOutError):
+                delay = max(delay, self.after_timeout)
+            at = now + delay
             log.warning("outbox row %s (%s) failed, retrying: %s", row.id, row.kind, error)
             outbox.settle_retry(session, row_id=row.id, owner=self.owner, at=at, error=str(error))
             self.stats.retried += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -187,6 +188,30 @@ def test_without_history_access_an_unsettled_post_is_sent_again_rather_than_lost
     rows = [m.metadata["event_payload"]["outbox_row"] for m in fake.messages if m.metadata]
     assert len(rows) > len(set(rows))
     assert all(row.done and not row.failed for row in outbox_rows(store))
+
+
+def test_a_timed_out_post_is_looked_for_only_once_it_could_have_landed(
+    database_url: str, store: Store, config: Config, fake: FakeSlack
+) -> None:
+    """After a timeout the retry waits `after_timeout`, then finds the late post."""
+    fake.inject("chat.postMessage", "latency", times=3, delay=1.5)
+    patient = replace(IMPATIENT, after_timeout=timedelta(seconds=2.5))
+    app = Firebell(database_url=database_url, config=config, fake=fake, tuning=patient)
+    app.start()
+    try:
+        app.slack.command(f"declare P1 {TITLE} service:{SERVICE}", user_id="U0OTHER")
+        wait_delivered(fake, store, timeout=20)
+        assert_p1_delivered_exactly_once(fake, store, config)
+    finally:
+        app.stop()
+
+    slow = fake.calls_to("chat.postMessage")[:3]
+    time.sleep(max(0.0, max(c.at for c in slow) + 1.6 - time.time()))  # all have landed
+    rows = [m.metadata["event_payload"]["outbox_row"] for m in fake.messages if m.metadata]
+    assert len(rows) == len(set(rows)) == len(fake.messages), "a timed-out post went twice"
+    searches = fake.calls_to("conversations.history")
+    assert len(searches) >= 3
+    assert min(c.at for c in searches) >= min(c.at for c in slow) + 2.5
 
 
 def _claim_and_die(session: Session, lease: timedelta) -> list[OutboxMessage]:
