@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from bot.store.batch import add_row
 from bot.store.db import Store
-from bot.store.incidents import insert_incident
+from bot.store.incidents import insert_incident, timeline
 from bot.store.tables import Deadline, TimelineEntry
 
 AT = datetime(2026, 11, 26, 14, 30, 0, 123456, tzinfo=UTC)
@@ -64,12 +64,8 @@ def test_buffered_rows_keep_their_values_and_order(store: Store) -> None:
         return incident_id
 
     incident_id = store.call(write)
+    entries = store.call(timeline, incident_id=incident_id)
     with store.transaction() as session:
-        entries = session.execute(
-            select(TimelineEntry)
-            .where(col(TimelineEntry.incident_id) == incident_id)
-            .order_by(col(TimelineEntry.id))
-        ).scalars().all()
         deadline = session.execute(select(Deadline)).scalars().one()
     assert [e.text for e in entries] == ["note 0", "note 1", "note 2"]
     assert [e.at for e in entries] == [AT + timedelta(seconds=i) for i in range(3)]
@@ -91,12 +87,7 @@ def test_a_row_leaving_out_a_column_gets_its_default(store: Store) -> None:
         return incident_id
 
     incident_id = store.call(write)
-    with store.transaction() as session:
-        entries = session.execute(
-            select(TimelineEntry)
-            .where(col(TimelineEntry.incident_id) == incident_id)
-            .order_by(col(TimelineEntry.id))
-        ).scalars().all()
+    entries = store.call(timeline, incident_id=incident_id)
     assert [(e.text, e.data) for e in entries] == [
         ("first", {"x": 1}),
         ("second", {}),
