@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -90,7 +90,8 @@ def create_app(
     async def metrics(_: Request) -> Response:
         body = await runtime.store.run(render_metrics, worker=app.state.worker)
         body = "\n".join(
-            [body.rstrip("\n"), *runtime.group.metrics(), *gc_watch.metrics(), ""]
+            [body.rstrip("\n"), *runtime.group.metrics(), *gc_watch.metrics(),
+             *store.metrics(), ""]
         )
         return PlainTextResponse(body, media_type="text/plain; version=0.0.4")
 
@@ -105,13 +106,10 @@ def create_app(
         app.state.worker = worker
         runtime.wake_delivery = worker.wake
         delivery = asyncio.create_task(worker.run(), name="outbox delivery")
-        clock = DeadlineClock(
-            store=store, config=config, owner=f"firebell-{runtime.instance}",
-            on_fired=worker.wake, poll_interval=tuning.deadline_poll,
-        )
-        clock.start()
+        clock = _deadline_clock(runtime, on_fired=worker.wake, tuning=tuning)
         app.state.clock = clock
         runtime.deadline_due = clock.due_at
+        store.start_checkpoints()
         socket = await _start_socket_mode(bolt, settings) if tuning.socket_mode else None
         if tuning.settle_gc:
             settle()  # its own full collection is expected to be long: not timed
@@ -166,6 +164,21 @@ def _delivery_worker(
         backoff=tuning.backoff,
         after_timeout=tuning.after_timeout,
     )
+
+
+def _deadline_clock(
+    runtime: Runtime, *, on_fired: Callable[[], None], tuning: Tuning
+) -> DeadlineClock:
+    """This process's deadline clock, started."""
+    clock = DeadlineClock(
+        store=runtime.store,
+        config=runtime.config,
+        owner=f"firebell-{runtime.instance}",
+        on_fired=on_fired,
+        poll_interval=tuning.deadline_poll,
+    )
+    clock.start()
+    return clock
 
 
 def _slack_clients(

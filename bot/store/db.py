@@ -36,6 +36,7 @@ from sqlmodel import Session, create_engine
 
 from bot.priority import Foreground, Turns, in_foreground
 from bot.store.batch import write_buffered
+from bot.store.checkpoint import BACKSTOP_PAGES, WalCheckpointer
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -114,6 +115,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # Checkpoints are `WalCheckpointer`'s job; the writer's own is only a backstop.
+    cursor.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
     cursor.close()
 
 
@@ -190,6 +193,8 @@ class Store:
         self.foreground = Foreground()
         self.clock = DatabaseClock()
         self._async: AsyncEngine | None = None  # PostgreSQL, made on the first `run`
+        # SQLite files: checkpoints off the writer's path, once `start`ed (`firebell serve`).
+        self.checkpointer = WalCheckpointer.for_engine(engine)
         # SQLite: one connection, foreground first. PostgreSQL: a few background
         # transactions at once, foreground ones never wait (see `Turns`).
         self._turns = (
@@ -218,6 +223,8 @@ class Store:
         """Like `call`, also returning what the transaction noted in `session.info`."""
         with self.transaction() as session:
             result = fn(session, *args, **kwargs)
+        if self.checkpointer is not None:
+            self.checkpointer.written()
         return result, self._info(session)
 
     def _info(self, session: Session) -> dict[Any, Any]:
@@ -274,8 +281,19 @@ class Store:
             _watch_idle(self._async.sync_engine)
         return self._async
 
+    def start_checkpoints(self) -> None:
+        """SQLite files: from now on, checkpoint the log in the background (`serve`)."""
+        if self.checkpointer is not None:
+            self.checkpointer.start()
+
+    def metrics(self) -> list[str]:
+        """Prometheus lines of the store's own work (background checkpoints)."""
+        return [] if self.checkpointer is None else self.checkpointer.metrics()
+
     def dispose(self) -> None:
         """Close pooled connections (the async pool's are dropped; see `aclose`)."""
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.engine.dispose()
         if self._async is not None:
             self._async.sync_engine.dispose(close=False)
@@ -283,6 +301,8 @@ class Store:
 
     async def aclose(self) -> None:
         """Close every pooled connection, from the event loop that opened them."""
+        if self.checkpointer is not None:
+            await anyio.to_thread.run_sync(self.checkpointer.stop)
         if self._async is not None:
             await self._async.dispose()
             self._async = None

@@ -92,12 +92,15 @@ def test_serve_declares_and_stops_cleanly_on_sigterm(
 
 
 def test_serve_freezes_start_up_objects_and_reports_gc_pauses(
-    served: tuple[subprocess.Popen[str], str],
+    served: tuple[subprocess.Popen[str], str], database_url: str
 ) -> None:
-    """The real process settles the collector at start-up; /metrics shows its pauses."""
+    """The real process settles the collector at start-up; /metrics shows its pauses
+    (and, on SQLite, its background checkpoints)."""
     process, url = served
     metrics = httpx.get(f"{url}/metrics", timeout=5).text
     assert 'firebell_gc_pause_seconds_count{generation="2"}' in metrics
+    sqlite = database_url.startswith("sqlite")
+    assert ("firebell_sqlite_checkpoints_total" in metrics) == sqlite
     assert "firebell_outbox_pending" in metrics
     assert "firebell_use_case_transactions_total 0" in metrics
     process.send_signal(signal.SIGTERM)
