@@ -26,10 +26,17 @@ from bot.incidents.escalation import schedule_response
 from bot.incidents.paging import page_people
 from bot.incidents.records import record
 from bot.store.db import db_now
-from bot.store.incidents import incident_by_request, insert_incident, next_incident_number
+from bot.store.group import sharing
+from bot.store.incidents import (
+    get_incident,
+    incident_ids_by_request,
+    insert_incidents,
+    take_incident_numbers,
+)
 from bot.store.tables import Incident
 
 MAX_TITLE = 200
+_AHEAD = "firebell.declarations_ahead"
 
 
 @dataclass(frozen=True)
@@ -70,31 +77,30 @@ def validate(config: Config, declaration: Declaration) -> tuple[str, str]:
     return severity, area
 
 
+@dataclass(frozen=True)
+class _Opened:
+    """An incident inserted ahead of its declaration's turn (see `_prepare`)."""
+
+    incident: Incident
+    now: datetime
+
+
+_Ahead = _Opened | int | None  # inserted; the id a retried request declared; invalid
+
+
 def declare(session: Session, config: Config, declaration: Declaration) -> Declared:
     """Open an incident: number, channel, pages, announcements, all in one transaction."""
-    if declaration.request_key:
-        existing = incident_by_request(session, request_key=declaration.request_key)
-        if existing is not None:
-            return Declared(existing, created=False)
-    severity, area = validate(config, declaration)
+    ahead = _ahead(session, config, declaration)
+    if isinstance(ahead, int):
+        existing = get_incident(session, incident_id=ahead)
+        assert existing is not None  # noqa: S101 - found in this transaction
+        return Declared(existing, created=False)
+    if ahead is None:
+        validate(config, declaration)  # raises the UserError that kept it out
+        raise RuntimeError("a valid declaration was not prepared")  # pragma: no cover
+    incident, now = ahead.incident, ahead.now
+    severity, area, title = incident.severity, incident.area, incident.title
     policy = config.severities[severity]
-    now = db_now(session)
-    number = next_incident_number(session)
-    title = declaration.title.strip()
-    incident = insert_incident(
-        session,
-        number=number,
-        title=title,
-        description=declaration.description.strip(),
-        severity=severity,
-        area=area,
-        service=declaration.service,
-        declared_by=declaration.declared_by,
-        declared_at=now,
-        response_deadline=response_deadline(config, severity, now),
-        channel_name=channel_name(number, title),
-        request_key=declaration.request_key,
-    )
     schedule_response(session, config, incident, now=now, fresh=True)
 
     pages = who_to_page(config, area, policy.notify, now)
@@ -127,6 +133,97 @@ def declare(session: Session, config: Config, declaration: Declaration) -> Decla
     )
     _inform(session, config, incident, now=now)
     return Declared(incident, created=True)
+
+
+def _ahead(session: Session, config: Config, declaration: Declaration) -> _Ahead:
+    """This declaration's incident, inserted together with those of every declaration
+    sharing the transaction (group commit) the first time one of them asks."""
+    prepared: dict[int, _Ahead] = session.info.setdefault(_AHEAD, {})
+    if id(declaration) not in prepared:
+        batch = [
+            d for d in _sharing(session, config) if id(d) not in prepared and d is not declaration
+        ]
+        prepared.update(_prepare(session, config, [declaration, *batch]))
+    return prepared.pop(id(declaration))
+
+
+def _sharing(session: Session, config: Config) -> list[Declaration]:
+    """The declarations of the `declare` calls in this transaction, with this config."""
+    found: list[Declaration] = []
+    for args, kwargs in sharing(session, declare):
+        called = [*args, kwargs.get("config"), kwargs.get("declaration")]
+        if called[0] is config and isinstance(called[1], Declaration):
+            found.append(called[1])
+    return found
+
+
+def _prepare(
+    session: Session, config: Config, declarations: list[Declaration]
+) -> dict[int, _Ahead]:
+    """Insert the incidents of these declarations with three statements in all: find
+    the requests already declared, take the numbers, insert the incidents.
+
+    Declarations are told apart by identity (`id()`). A retried request gets the id of
+    the incident it declared; an invalid one gets None (its `declare` raises); a
+    request repeated within the batch gets the id of its first copy's incident.
+    """
+    keys = [d.request_key for d in declarations if d.request_key]
+    known = incident_ids_by_request(session, request_keys=keys)
+    out: dict[int, _Ahead] = {}
+    fresh: list[tuple[Declaration, str, str]] = []
+    first: dict[str, Declaration] = {}
+    repeats: list[tuple[Declaration, Declaration]] = []
+    for d in declarations:
+        if d.request_key in known:
+            out[id(d)] = known[d.request_key]
+            continue
+        try:
+            severity, area = validate(config, d)
+        except UserError:
+            out[id(d)] = None
+            continue
+        if d.request_key is not None:
+            if d.request_key in first:
+                repeats.append((d, first[d.request_key]))
+                continue
+            first[d.request_key] = d
+        fresh.append((d, severity, area))
+    if fresh:
+        now = db_now(session)
+        numbers = take_incident_numbers(session, len(fresh))
+        incidents = insert_incidents(
+            session,
+            [
+                _row(config, d, severity=severity, area=area, number=number, now=now)
+                for (d, severity, area), number in zip(fresh, numbers, strict=True)
+            ],
+        )
+        for (d, _, _), incident in zip(fresh, incidents, strict=True):
+            out[id(d)] = _Opened(incident, now)
+    for d, original in repeats:
+        opened = out[id(original)]
+        assert isinstance(opened, _Opened)  # noqa: S101 - fresh above
+        out[id(d)] = opened.incident.id
+    return out
+
+
+def _row(
+    config: Config, d: Declaration, *, severity: str, area: str, number: int, now: datetime
+) -> dict[str, object]:
+    title = d.title.strip()
+    return {
+        "number": number,
+        "title": title,
+        "description": d.description.strip(),
+        "severity": severity,
+        "area": area,
+        "service": d.service,
+        "declared_by": d.declared_by,
+        "declared_at": now,
+        "response_deadline": response_deadline(config, severity, now),
+        "channel_name": channel_name(number, title),
+        "request_key": d.request_key,
+    }
 
 
 def _inform(session: Session, config: Config, incident: Incident, *, now: datetime) -> None:

@@ -32,10 +32,18 @@ MAX_BATCH = 32  # use cases per shared transaction
 Outcome = tuple[Any, dict[Any, Any]]  # a use case's result, and its transaction's info
 
 
+_SIBLINGS = "firebell.group_calls"
+
+
 @dataclass(frozen=True)
 class _Job:
-    call: Callable[[Session], Any]
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
     future: asyncio.Future[Outcome]
+
+    def __call__(self, session: Session) -> Any:
+        return self.fn(session, *self.args, **self.kwargs)
 
 
 class GroupCommit:
@@ -58,11 +66,7 @@ class GroupCommit:
         with the rest of the batch: `NEXT_DUE` is then the earliest of them all).
         """
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-
-        def call(session: Session) -> T:
-            return fn(session, *args, **kwargs)
-
-        self._queue.append(_Job(call, future))
+        self._queue.append(_Job(fn, args, kwargs, future))
         if self._drainer is None or self._drainer.done():
             # Started from the caller's context: foreground work stays foreground.
             self._drainer = asyncio.create_task(self._drain(), name="group commit")
@@ -92,7 +96,7 @@ class GroupCommit:
             await self._alone(batch[0])
             return
         try:
-            results, info = await self.store.run_with_info(_together, [j.call for j in batch])
+            results, info = await self.store.run_with_info(_together, batch)
         except Exception:
             log.debug("a shared transaction of %d failed; running each alone", len(batch))
             for job in batch:
@@ -106,7 +110,7 @@ class GroupCommit:
 
     async def _alone(self, job: _Job) -> None:
         try:
-            outcome = await self.store.run_with_info(job.call)
+            results, info = await self.store.run_with_info(_together, [job])
         except Exception as err:
             if not job.future.done():
                 job.future.set_exception(err)
@@ -114,7 +118,7 @@ class GroupCommit:
         self.batches += 1
         self.jobs += 1
         if not job.future.done():
-            job.future.set_result(outcome)
+            job.future.set_result((results[0], info))
 
     def metrics(self) -> list[str]:
         """Prometheus text lines: use cases and the transactions that committed them."""
@@ -128,6 +132,26 @@ class GroupCommit:
         ]
 
 
-def _together(session: Session, calls: list[Callable[[Session], Any]]) -> list[Any]:
+def _together(session: Session, jobs: list[_Job]) -> list[Any]:
     """Run each use case in turn in one session (one transaction)."""
-    return [call(session) for call in calls]
+    session.info[_SIBLINGS] = [(job.fn, job.args, job.kwargs) for job in jobs]
+    try:
+        return [job(session) for job in jobs]
+    finally:
+        del session.info[_SIBLINGS]
+
+
+Arguments = tuple[tuple[Any, ...], dict[str, Any]]  # a call's positional and keyword arguments
+
+
+def sharing(session: Session, fn: Callable[..., Any]) -> list[Arguments]:
+    """The arguments of every call of `fn` that runs in this session's transaction
+    (group commit), in order; empty outside group commit.
+
+    A use case may do part of its work for all of them at once, e.g. one query
+    instead of one per call; each call must still do its own share when it runs.
+    """
+    calls: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = session.info.get(
+        _SIBLINGS, []
+    )
+    return [(args, kwargs) for called, args, kwargs in calls if called is fn]

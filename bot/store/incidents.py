@@ -16,52 +16,80 @@ _INCIDENT_COUNTER = "incident"
 
 
 _COUNTER = Counter.__table__  # type: ignore[attr-defined]
-_TAKE_NUMBER = (
+_TAKE_NUMBERS = (
     update(_COUNTER)
     .where(_COUNTER.c.name == _INCIDENT_COUNTER)
-    .values(value=_COUNTER.c.value + 1)
+    .values(value=_COUNTER.c.value + bindparam("count"))
     .returning(_COUNTER.c.value)
 )
 
 _INCIDENT = Incident.__table__  # type: ignore[attr-defined]
-_INSERT_INCIDENT = insert(_INCIDENT).returning(_INCIDENT.c.id)
+_INSERT_INCIDENTS = insert(_INCIDENT).returning(_INCIDENT.c.id, _INCIDENT.c.number)
 _INCIDENT_DEFAULTS: dict[str, Any] = {
     name: field.default
     for name, field in Incident.model_fields.items()
     if name != "id" and field.default is not PydanticUndefined
 }
-_BY_REQUEST = select(_INCIDENT.c.id).where(_INCIDENT.c.request_key == bindparam("key"))
+_BY_REQUESTS = select(_INCIDENT.c.id, _INCIDENT.c.request_key).where(
+    _INCIDENT.c.request_key.in_(bindparam("keys", expanding=True))
+)
 
 
-def next_incident_number(session: Session) -> int:
-    """Take the next `INC-<n>` number; concurrent declarations queue on the row lock.
+def take_incident_numbers(session: Session, count: int) -> list[int]:
+    """Take the next `count` `INC-<n>` numbers; concurrent declarations queue on the
+    counter's row lock.
 
-    The number is taken inside the declaring transaction, so a rolled-back declaration
-    gives its number back and numbers stay gapless.
+    The numbers are taken inside the declaring transaction, so a rolled-back
+    declaration gives its number back and numbers stay gapless.
     """
+    if count <= 0:
+        return []
     # On the connection, not the session: an ORM-enabled UPDATE ... RETURNING costs
     # several times as much, for nothing the session needs to know.
-    value = session.connection().execute(_TAKE_NUMBER).scalar_one_or_none()
-    if value is None:
+    last = session.connection().execute(_TAKE_NUMBERS, {"count": count}).scalar_one_or_none()
+    if last is None:
         raise RuntimeError("the incident counter is missing: run `firebell db upgrade`")
-    return int(value)
+    return list(range(int(last) - count + 1, int(last) + 1))
+
+
+def insert_incidents(session: Session, rows: list[dict[str, Any]]) -> list[Incident]:
+    """Insert incidents in one statement (columns not given take their defaults) and
+    return them, in the order given; every row needs its own `number`.
+
+    The returned objects are not in the session (never `add` them): they show the rows
+    as inserted, and later changes load the incident as every other use case does.
+    Flushing them through the unit of work instead cost three times as much, on the
+    hottest path there is (every declaration); so did `Incident(**row)`, which sets
+    each field through pydantic and SQLAlchemy's instrumentation. The objects are made
+    the way SQLAlchemy makes one it loads: without `__init__`, values in `__dict__`.
+    """
+    if not rows:
+        return []
+    full = [{**_INCIDENT_DEFAULTS, **row} for row in rows]
+    inserted = session.connection().execute(_INSERT_INCIDENTS, full)
+    ids = {number: incident_id for incident_id, number in inserted}
+    new_instance = class_mapper(Incident).class_manager.new_instance
+    incidents: list[Incident] = []
+    for row in full:
+        incident: Incident = new_instance()
+        incident.__dict__.update(row, id=ids[row["number"]])
+        incidents.append(incident)
+    return incidents
 
 
 def insert_incident(session: Session, **values: Any) -> Incident:
-    """Insert an incident (columns not given take their defaults) and return it.
+    """Insert one incident; see `insert_incidents`."""
+    return insert_incidents(session, [values])[0]
 
-    The returned object is not in the session (never `add` it): it shows the row as
-    inserted, and later changes load the incident as every other use case does.
-    Flushing it through the unit of work instead cost three times as much, on the
-    hottest path there is (every declaration); so did `Incident(**row)`, which sets
-    each field through pydantic and SQLAlchemy's instrumentation. The object is made
-    the way SQLAlchemy makes one it loads: without `__init__`, values in `__dict__`.
-    """
-    row = {**_INCIDENT_DEFAULTS, **values}
-    incident_id = session.connection().execute(_INSERT_INCIDENT, row).scalar_one()
-    incident: Incident = class_mapper(Incident).class_manager.new_instance()
-    incident.__dict__.update(row, id=incident_id)
-    return incident
+
+def incident_ids_by_request(session: Session, *, request_keys: Collection[str]) -> dict[str, int]:
+    """The incidents these Slack requests already declared: request key -> incident id."""
+    if not request_keys:
+        return {}
+    # Asked on every declaration and nearly always answered "none": ask the connection
+    # for ids alone, and let the caller load an incident only when there is one.
+    found = session.connection().execute(_BY_REQUESTS, {"keys": list(request_keys)})
+    return {key: incident_id for incident_id, key in found}
 
 
 def get_incident(session: Session, *, incident_id: int) -> Incident | None:
@@ -114,14 +142,6 @@ def incident_by_channel(session: Session, *, channel_id: str) -> Incident | None
     return session.execute(
         select(Incident).where(col(Incident.channel_id) == channel_id)
     ).scalar_one_or_none()
-
-
-def incident_by_request(session: Session, *, request_key: str) -> Incident | None:
-    """The incident a given Slack request declared, if it already did."""
-    # Asked on every declaration and nearly always answered "none": ask the connection
-    # for the id alone, and load the incident only when there is one.
-    found = session.connection().execute(_BY_REQUEST, {"key": request_key}).scalar_one_or_none()
-    return None if found is None else session.get(Incident, found)
 
 
 def open_incidents(session: Session) -> Sequence[Incident]:

@@ -7,13 +7,13 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlmodel import Session, col
 
 from bot.config.model import Config
 from bot.incidents.declare import Declaration, Declared, declare
 from bot.incidents.errors import UserError
-from bot.store.db import Store
+from bot.store.db import Store, is_postgres
 from bot.store.group import GroupCommit
 from bot.store.tables import Incident, OutboxMessage
 from tests.e2e.scenario import SERVICE
@@ -108,6 +108,62 @@ def test_a_retried_request_in_the_same_batch_finds_the_incident_it_created(
     assert len({d.incident.id for d in declared}) == 1
     with store.transaction() as session:
         assert numbers(session) == [1]
+
+
+def test_copies_of_one_request_in_a_batch_declare_once(store: Store, config: Config) -> None:
+    """Separate copies of one Slack request (a retry) sharing a transaction: one incident."""
+
+    async def scenario(group: GroupCommit) -> list[Declared]:
+        calls = [
+            group.run_with_info(declare, config, declaration("Checkout is down", key="trigger-1"))
+            for _ in range(3)
+        ]
+        other = group.run_with_info(declare, config, declaration("Search is slow", key="t-2"))
+        return [result for result, _ in await asyncio.gather(*calls, other)]
+
+    declared, _ = run(store, scenario)
+
+    assert [d.created for d in declared] == [True, False, False, True]
+    assert len({d.incident.id for d in declared[:3]}) == 1
+    with store.transaction() as session:
+        assert numbers(session) == [1, 2]
+
+
+def test_declarations_sharing_a_transaction_insert_their_incidents_together(
+    store: Store, config: Config
+) -> None:
+    """One lookup of request keys, one counter update and one INSERT for a whole batch."""
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        statements.append(" ".join(sql.split()).lower())
+
+    event.listen(store.engine, "before_cursor_execute", seen)
+
+    async def scenario(group: GroupCommit) -> list[Declared]:
+        if is_postgres(store.engine):  # its transactions run on the async engine
+            engine = store._async_engine().sync_engine
+            event.listen(engine, "before_cursor_execute", seen)
+        calls = [
+            group.run_with_info(declare, config, declaration(f"Outage {i}", key=f"k-{i}"))
+            for i in range(8)
+        ]
+        return [result for result, _ in await asyncio.gather(*calls)]
+
+    declared, group = run(store, scenario)
+
+    assert [d.incident.number for d in declared] == list(range(1, 9))
+    assert group.batches < 8
+    counted = {
+        kind: sum(sql.startswith(prefix) for sql in statements)
+        for kind, prefix in {
+            "lookups": "select incident.id, incident.request_key",
+            "numbers": "update counter",
+            "inserts": "insert into incident ",
+        }.items()
+    }
+    assert counted == {"lookups": group.batches, "numbers": group.batches,
+                       "inserts": group.batches}
 
 
 def test_a_caller_that_gives_up_does_not_disturb_the_others(
