@@ -151,9 +151,9 @@ def _sharing(session: Session, config: Config) -> list[Declaration]:
     """The declarations of the `declare` calls in this transaction, with this config."""
     found: list[Declaration] = []
     for args, kwargs in sharing(session, declare):
-        called = [*args, kwargs.get("config"), kwargs.get("declaration")]
-        if called[0] is config and isinstance(called[1], Declaration):
-            found.append(called[1])
+        called = dict(zip(("config", "declaration"), args, strict=False)) | kwargs
+        if called.get("config") is config and isinstance(called.get("declaration"), Declaration):
+            found.append(called["declaration"])
     return found
 
 

@@ -10,6 +10,10 @@ commits once. A lone request runs at once: nothing waits for a batch to fill.
 If a shared transaction fails, none of it was committed, and each use case of the
 batch runs again in a transaction of its own, so one request's error (a typo in a
 severity, a lost race) stays that request's alone.
+
+A use case can see the calls it shares its transaction with (`sharing`) and do part
+of their work at once: the first declaration of a batch inserts every incident of the
+batch with one statement, instead of one each.
 """
 
 from __future__ import annotations
@@ -142,6 +146,7 @@ def _together(session: Session, jobs: list[_Job]) -> list[Any]:
 
 
 Arguments = tuple[tuple[Any, ...], dict[str, Any]]  # a call's positional and keyword arguments
+_Call = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
 
 
 def sharing(session: Session, fn: Callable[..., Any]) -> list[Arguments]:
@@ -151,7 +156,5 @@ def sharing(session: Session, fn: Callable[..., Any]) -> list[Arguments]:
     A use case may do part of its work for all of them at once, e.g. one query
     instead of one per call; each call must still do its own share when it runs.
     """
-    calls: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = session.info.get(
-        _SIBLINGS, []
-    )
+    calls: list[_Call] = session.info.get(_SIBLINGS, [])
     return [(args, kwargs) for called, args, kwargs in calls if called is fn]

@@ -132,7 +132,8 @@ def test_copies_of_one_request_in_a_batch_declare_once(store: Store, config: Con
 def test_declarations_sharing_a_transaction_insert_their_incidents_together(
     store: Store, config: Config
 ) -> None:
-    """One lookup of request keys, one counter update and one INSERT for a whole batch."""
+    """One lookup of request keys, one counter update and one INSERT for a whole batch,
+    however the calls pass their arguments."""
     statements: list[str] = []
 
     def seen(_conn: object, _cursor: object, sql: str, *_: object) -> None:
@@ -146,6 +147,10 @@ def test_declarations_sharing_a_transaction_insert_their_incidents_together(
             event.listen(engine, "before_cursor_execute", seen)
         calls = [
             group.run_with_info(declare, config, declaration(f"Outage {i}", key=f"k-{i}"))
+            if i % 2
+            else group.run_with_info(
+                declare, config=config, declaration=declaration(f"Outage {i}", key=f"k-{i}")
+            )
             for i in range(8)
         ]
         return [result for result, _ in await asyncio.gather(*calls)]
