@@ -39,6 +39,7 @@ def render_metrics(session: Session, *, worker: Any) -> str:
             "# TYPE firebell_deliveries_total counter",
             f'firebell_deliveries_total{{result="sent"}} {stats.sent}',
             f'firebell_deliveries_total{{result="retried"}} {stats.retried}',
+            f'firebell_deliveries_total{{result="paced"}} {stats.paced}',
             f'firebell_deliveries_total{{result="failed"}} {stats.failed}',
         ]
     return "\n".join(lines) + "\n"

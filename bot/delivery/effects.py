@@ -24,7 +24,7 @@ from sqlmodel import Session, col
 from bot.config.model import Config
 from bot.core.channels import channel_name
 from bot.delivery.pacing import ChannelPacer
-from bot.delivery.retry import PermanentError, RateLimitedError, TransientError
+from bot.delivery.retry import PacedError, PermanentError, TransientError
 from bot.delivery.slack_calls import SlackCallError, call
 from bot.slack import render
 from bot.store.db import Store, db_now
@@ -108,12 +108,13 @@ class SlackEffects:
             earlier = await self._find_posted(claimed, channel)
             if earlier is not None:
                 return earlier
-        delay = self.pacer.reserve(channel)
+        delay = self.pacer.reserve(channel, holder=claimed.row.id)
         if delay > MAX_PACING_WAIT:
             # A long queue for one channel (an announcements channel in a storm): hand
-            # the row back to be tried then, rather than hold its lease while waiting.
-            self.pacer.release(channel)
-            raise RateLimitedError(f"pacing {channel}", delay)
+            # the row back to be tried when its token is due, rather than hold its
+            # lease while waiting; the token stays reserved for it.
+            self.pacer.hold(channel, delay, holder=claimed.row.id)
+            raise PacedError(f"pacing {channel}", delay)
         if delay > 0:
             await asyncio.sleep(delay)
         data = await self._call(

@@ -33,6 +33,11 @@ class RateLimitedError(DeliveryError):
         self.retry_after = retry_after
 
 
+class PacedError(RateLimitedError):
+    """Held back by firebell's own pacing before anything was sent: try again after
+    `retry_after` seconds, when the token kept for it is due."""
+
+
 @dataclass(frozen=True)
 class Backoff:
     """Exponential backoff with full jitter, capped."""

@@ -24,6 +24,7 @@ from bot.delivery.retry import (
     MAX_ATTEMPTS,
     Backoff,
     DeliveryError,
+    PacedError,
     PermanentError,
     RateLimitedError,
     TimedOutError,
@@ -31,7 +32,6 @@ from bot.delivery.retry import (
 from bot.store import outbox
 from bot.store.db import Store, db_now
 from bot.store.incidents import incidents_by_id
-from bot.store.tables import OutboxMessage
 
 log = logging.getLogger(__name__)
 CLAIM_INTERVAL = 0.01  # seconds between two claims of new lanes
@@ -43,6 +43,7 @@ class DeliveryStats:
 
     sent: int = 0
     retried: int = 0
+    paced: int = 0  # handed back until the channel's turn (nothing sent)
     failed: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
 
@@ -142,7 +143,7 @@ class DeliveryWorker:
             # Each transaction and Slack call of a delivery first waits for foreground
             # work in flight (`Store.run_with_info`, `SlackEffects`).
             outcome = await self._deliver(claimed)
-            claimed = await self.store.run(self._settle, claimed.row, outcome)
+            claimed = await self.store.run(self._settle, claimed, outcome)
 
     async def _deliver(self, claimed: Claimed) -> DeliveryError | Followup | None:
         row = claimed.row
@@ -155,9 +156,10 @@ class DeliveryWorker:
             return PermanentError(f"{type(err).__name__}: {err}")
 
     def _settle(
-        self, session: Session, row: OutboxMessage, outcome: DeliveryError | Followup | None
+        self, session: Session, claimed: Claimed, outcome: DeliveryError | Followup | None
     ) -> Claimed | None:
         """Record the outcome; claim the next row of the lane if one is due."""
+        row = claimed.row
         assert row.id is not None  # noqa: S101
         now = db_now(session)
         error: DeliveryError | None = None
@@ -169,6 +171,17 @@ class DeliveryWorker:
             outbox.settle_sent(session, row_id=row.id, owner=self.owner, now=now)
             self.stats.sent += 1
             self.stats.by_kind[row.kind] = self.stats.by_kind.get(row.kind, 0) + 1
+        elif isinstance(error, PacedError):
+            outbox.settle_deferred(
+                session,
+                row_id=row.id,
+                owner=self.owner,
+                at=now + timedelta(seconds=error.retry_after),
+                error=str(error),
+                earlier_attempt=claimed.earlier_attempt,
+            )
+            self.stats.paced += 1
+            return None
         elif isinstance(error, RateLimitedError):
             at = now + timedelta(seconds=error.retry_after)
             outbox.settle_retry(

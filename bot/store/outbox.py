@@ -156,6 +156,32 @@ def settle_retry(
     )
 
 
+def settle_deferred(
+    session: Session,
+    *,
+    row_id: int,
+    owner: str,
+    at: datetime,
+    error: str,
+    earlier_attempt: datetime | None,
+) -> None:
+    """Release a row this attempt sent nothing for (held back by pacing), to be tried
+    at `at`: no attempt is counted, and the attempt before this one, if any, stays the
+    one whose post the next attempt looks for (none: it looks for nothing)."""
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.lease_owner) == owner)
+        .values(
+            next_attempt_at=at,
+            lease_owner=None,
+            lease_until=None,
+            last_error=error,
+            attempts=col(OutboxMessage.attempts) - 1,
+            claimed_at=earlier_attempt,
+        )
+    )
+
+
 def release(session: Session, *, owner: str) -> int:
     """Hand back every lease `owner` holds (clean shutdown); returns how many."""
     result = session.execute(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
+
+import httpx
 
 from bot.config.model import Config
 from bot.store.db import Store
@@ -295,7 +298,9 @@ def test_ml_team_is_paged_through_whoever_the_rotation_has_on_call(
 def test_a_busy_channel_is_paced_and_every_message_arrives_once(
     store: Store, database_url: str, config: Config, fake: FakeSlack
 ) -> None:
-    """Eight P1s at once: the announcements channel gets all eight, about two a second."""
+    """Eight P1s at once: the announcements channel gets all eight, about two a second;
+    messages handed back to wait for their turn are sent on it, with no second try and
+    no search for an earlier post (nothing was sent before)."""
     slow = replace(FAST, channel_per_second=2.0, channel_burst=1)
     with serving(database_url, config, fake, slow) as app:
         for n in range(8):
@@ -309,7 +314,14 @@ def test_a_busy_channel_is_paced_and_every_message_arrives_once(
             return [c.at for c in calls] if len(calls) >= 8 else []
 
         times = fake.wait_for(announced, timeout=15)
+        metrics = httpx.get(f"{app.url}/metrics", timeout=5).text
     assert len(times) == 8
     assert times[-1] - times[0] >= 3.0  # 7 gaps at 2 per second
     titles = [m.text for m in fake.messages_in("C0ANNOUNCE")]
     assert len({t for t in titles if "Storm" in t}) == 8
+    posts = fake.calls_to("chat.postMessage")
+    assert len([c for c in posts if c.params.get("channel") == "C0ANNOUNCE"]) == 8
+    assert fake.calls_to("conversations.history") == []
+    paced = re.search(r'firebell_deliveries_total\{result="paced"\} (\d+)', metrics)
+    assert paced is not None
+    assert int(paced.group(1)) >= 1
