@@ -113,22 +113,47 @@ class Leased:
     earlier_attempt: datetime | None
 
 
+_OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
+
+
+def _settle(**values: Any) -> Any:
+    """An UPDATE of one leased row (`row_id`, `owner`), built once.
+
+    Settling runs once per Slack call; as Core on the connection it skips building the
+    statement and the ORM's bulk-update bookkeeping each time (the row's object
+    belongs to the claiming transaction, not this one).
+    """
+    return (
+        update(_OUTBOX)
+        .where(_OUTBOX.c.id == bindparam("row_id"), _OUTBOX.c.lease_owner == bindparam("owner"))
+        .values(lease_owner=None, lease_until=None, **values)
+    )
+
+
+_SENT = _settle(done=True, sent_at=bindparam("now"), last_error=None)
+_FAILED = _settle(done=True, failed=True, last_error=bindparam("error"))
+_RETRY = _settle(next_attempt_at=bindparam("at"), last_error=bindparam("error"))
+_RETRY_UNCOUNTED = _settle(
+    next_attempt_at=bindparam("at"),
+    last_error=bindparam("error"),
+    attempts=_OUTBOX.c.attempts - 1,
+)
+_DEFERRED = _settle(
+    next_attempt_at=bindparam("at"),
+    last_error=bindparam("error"),
+    attempts=_OUTBOX.c.attempts - 1,
+    claimed_at=bindparam("earlier", type_=_OUTBOX.c.claimed_at.type),
+)
+
+
 def settle_sent(session: Session, *, row_id: int, owner: str, now: datetime) -> None:
     """Mark a row delivered."""
-    session.execute(
-        update(OutboxMessage)
-        .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.lease_owner) == owner)
-        .values(done=True, sent_at=now, lease_owner=None, lease_until=None, last_error=None)
-    )
+    session.connection().execute(_SENT, {"row_id": row_id, "owner": owner, "now": now})
 
 
 def settle_failed(session: Session, *, row_id: int, owner: str, error: str) -> None:
     """Give up on a row for good (a permanent error); its lane moves on."""
-    session.execute(
-        update(OutboxMessage)
-        .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.lease_owner) == owner)
-        .values(done=True, failed=True, lease_owner=None, lease_until=None, last_error=error)
-    )
+    session.connection().execute(_FAILED, {"row_id": row_id, "owner": owner, "error": error})
 
 
 def settle_retry(
@@ -141,18 +166,9 @@ def settle_retry(
     count_attempt: bool = True,
 ) -> None:
     """Release a row to be tried again at `at`."""
-    values: dict[str, Any] = {
-        "next_attempt_at": at,
-        "lease_owner": None,
-        "lease_until": None,
-        "last_error": error,
-    }
-    if not count_attempt:
-        values["attempts"] = col(OutboxMessage.attempts) - 1
-    session.execute(
-        update(OutboxMessage)
-        .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.lease_owner) == owner)
-        .values(**values)
+    session.connection().execute(
+        _RETRY if count_attempt else _RETRY_UNCOUNTED,
+        {"row_id": row_id, "owner": owner, "at": at, "error": error},
     )
 
 
@@ -168,17 +184,9 @@ def settle_deferred(
     """Release a row this attempt sent nothing for (held back by pacing), to be tried
     at `at`: no attempt is counted, and the attempt before this one, if any, stays the
     one whose post the next attempt looks for (none: it looks for nothing)."""
-    session.execute(
-        update(OutboxMessage)
-        .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.lease_owner) == owner)
-        .values(
-            next_attempt_at=at,
-            lease_owner=None,
-            lease_until=None,
-            last_error=error,
-            attempts=col(OutboxMessage.attempts) - 1,
-            claimed_at=earlier_attempt,
-        )
+    session.connection().execute(
+        _DEFERRED,
+        {"row_id": row_id, "owner": owner, "at": at, "error": error, "earlier": earlier_attempt},
     )
 
 
