@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import BindParameter, Select, bindparam, exists, false, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import class_mapper
 from sqlmodel import Session, col
 
 from bot.store.batch import add_row
@@ -48,32 +48,47 @@ def enqueue(
     )
 
 
+_OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
+
+
 @functools.cache
-def _claim_statement(*, dialect: str, by_lane: bool, limit: int) -> Select[OutboxMessage]:
+def _claim_statement(*, dialect: str, by_lane: bool, limit: int) -> Select[Any]:
     """The claim query, built once per shape: building it (an aliased self-join) costs
     more than running it."""
-    earlier = aliased(OutboxMessage)
+    earlier = _OUTBOX.alias("earlier")
     now: BindParameter[datetime] = bindparam("now")
     query = (
-        select(OutboxMessage)
+        select(_OUTBOX)
         .where(
-            col(OutboxMessage.done) == false(),  # matches the partial index ix_outbox_undone
-            col(OutboxMessage.next_attempt_at) <= now,
-            col(OutboxMessage.lease_until).is_(None) | (col(OutboxMessage.lease_until) < now),
+            _OUTBOX.c.done == false(),  # matches the partial index ix_outbox_undone
+            _OUTBOX.c.next_attempt_at <= now,
+            _OUTBOX.c.lease_until.is_(None) | (_OUTBOX.c.lease_until < now),
             ~exists().where(
-                col(earlier.lane) == col(OutboxMessage.lane),
-                col(earlier.done).is_(False),
-                col(earlier.id) < col(OutboxMessage.id),
+                earlier.c.lane == _OUTBOX.c.lane,
+                earlier.c.done.is_(False),
+                earlier.c.id < _OUTBOX.c.id,
             ),
         )
-        .order_by(col(OutboxMessage.id))
+        .order_by(_OUTBOX.c.id)
         .limit(limit)
     )
     if by_lane:
-        query = query.where(col(OutboxMessage.lane) == bindparam("lane"))
+        query = query.where(_OUTBOX.c.lane == bindparam("lane"))
     if dialect == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=OutboxMessage)
+        query = query.with_for_update(skip_locked=True, of=_OUTBOX)
     return query
+
+
+_LEASE = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        lease_owner=bindparam("owner"),
+        lease_until=bindparam("until", type_=_OUTBOX.c.lease_until.type),
+        claimed_at=bindparam("now", type_=_OUTBOX.c.claimed_at.type),
+        attempts=_OUTBOX.c.attempts + 1,
+    )
+)
 
 
 def claim(
@@ -85,19 +100,37 @@ def claim(
     limit: int,
     lane: str | None = None,
 ) -> list[Leased]:
-    """Lease up to `limit` deliverable rows (the heads of their lanes) to `owner`."""
+    """Lease up to `limit` deliverable rows (the heads of their lanes) to `owner`.
+
+    The rows come back as objects outside the session, as they were read plus the
+    lease; claiming runs once per Slack call, so it is two Core statements (read,
+    lease) rather than the ORM's load, change tracking and flush.
+    """
     query = _claim_statement(
         dialect=session.get_bind().dialect.name, by_lane=lane is not None, limit=limit
     )
     params: dict[str, Any] = {"now": now} if lane is None else {"now": now, "lane": lane}
+    session.flush()  # Core statements skip autoflush: read what this transaction wrote
+    connection = session.connection()
+    found = connection.execute(query, params).mappings().all()
+    if not found:
+        return []
+    until = now + lease
+    connection.execute(
+        _LEASE, {"ids": [row["id"] for row in found], "owner": owner, "until": until, "now": now}
+    )
+    new_instance = class_mapper(OutboxMessage).class_manager.new_instance
     leased = []
-    for row in session.execute(query, params).scalars():
-        leased.append(Leased(row, row.claimed_at))
-        row.lease_owner = owner
-        row.lease_until = now + lease
-        row.claimed_at = now
-        row.attempts += 1
-    session.flush()
+    for values in found:
+        row: OutboxMessage = new_instance()
+        row.__dict__.update(
+            values,
+            lease_owner=owner,
+            lease_until=until,
+            claimed_at=now,
+            attempts=values["attempts"] + 1,
+        )
+        leased.append(Leased(row, values["claimed_at"]))
     return leased
 
 
@@ -111,9 +144,6 @@ class Leased:
 
     row: OutboxMessage
     earlier_attempt: datetime | None
-
-
-_OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 
 def _settle(**values: Any) -> Any:
