@@ -130,8 +130,9 @@ class OutboxMessage(SQLModel, table=True):
     done: bool = False
     lease_owner: str | None = Field(default=None, max_length=80)
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    # When the latest attempt began: a later attempt looks from there for what an
-    # attempt that died or timed out may have posted after all.
+    # When the latest attempt that may have reached Slack began: a later attempt looks
+    # from there for what an attempt that died or timed out may have posted after all
+    # (an attempt held back by pacing sent nothing and leaves it as it was).
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     failed: bool = False
