@@ -137,13 +137,22 @@ def declare(session: Session, config: Config, declaration: Declaration) -> Decla
 
 def _ahead(session: Session, config: Config, declaration: Declaration) -> _Ahead:
     """This declaration's incident, inserted together with those of every declaration
-    sharing the transaction (group commit) the first time one of them asks."""
-    prepared: dict[int, _Ahead] = session.info.setdefault(_AHEAD, {})
+    sharing the transaction (group commit) the first time one of them asks.
+
+    A declaration is prepared with the batch once: one that already ran (or was
+    prepared) is never taken into a later batch, even when a declaration the batch
+    could not see (a form's, run through another use case) comes after it.
+    """
+    prepared: dict[int, _Ahead]
+    seen: set[int]
+    prepared, seen = session.info.setdefault(_AHEAD, ({}, set()))
     if id(declaration) not in prepared:
         batch = [
-            d for d in _sharing(session, config) if id(d) not in prepared and d is not declaration
+            d for d in _sharing(session, config) if id(d) not in seen and d is not declaration
         ]
-        prepared.update(_prepare(session, config, [declaration, *batch]))
+        ahead = _prepare(session, config, [declaration, *batch])
+        prepared.update(ahead)
+        seen.update(ahead)
     return prepared.pop(id(declaration))
 
 

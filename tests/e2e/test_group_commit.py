@@ -171,6 +171,31 @@ def test_declarations_sharing_a_transaction_insert_their_incidents_together(
                        "inserts": group.batches}
 
 
+def declare_inside(session: Session, config: Config, d: Declaration) -> Declared:
+    """A use case that declares through another function (as the form does)."""
+    return declare(session, config, d)
+
+
+def test_a_declaration_the_batch_cannot_see_declares_nothing_twice(
+    store: Store, config: Config
+) -> None:
+    """A keyless declaration, then one made inside another use case, in one batch: two
+    incidents, not a second copy of the first."""
+
+    async def scenario(group: GroupCommit) -> list[Declared]:
+        calls = [
+            group.run_with_info(declare, config, declaration("Outage A")),
+            group.run_with_info(declare_inside, config, declaration("Outage B", key="v-1")),
+        ]
+        return [result for result, _ in await asyncio.gather(*calls)]
+
+    declared, _ = run(store, scenario)
+
+    assert [d.incident.title for d in declared] == ["Outage A", "Outage B"]
+    with store.transaction() as session:
+        assert numbers(session) == [1, 2]
+
+
 def test_a_caller_that_gives_up_does_not_disturb_the_others(
     store: Store, config: Config
 ) -> None:
