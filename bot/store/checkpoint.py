@@ -58,8 +58,9 @@ class WalCheckpointer:
 
     def start(self) -> None:
         """Start the thread (once)."""
-        if self._thread is not None:
+        if self._thread is not None and self._thread.is_alive():
             return
+        self._stopping.clear()
         self._thread = threading.Thread(
             target=self._loop, name="firebell-wal-checkpoint", daemon=True
         )
@@ -71,6 +72,9 @@ class WalCheckpointer:
         self._written.set()
         if self._thread is not None:
             self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("the WAL checkpoint thread is still busy after %.0f s", timeout)
+                return
             self._thread = None
 
     def checkpoint(self, connection: sqlite3.Connection) -> None:
@@ -93,7 +97,12 @@ class WalCheckpointer:
 
     def _loop(self) -> None:
         try:
-            connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            connection = sqlite3.connect(
+                self.path,
+                isolation_level=None,
+                check_same_thread=False,
+                uri=self.path.startswith("file:"),
+            )
         except sqlite3.Error as err:
             log.warning("WAL checkpoints stay with the writer: cannot open %s (%s)", self.path, err)
             return

@@ -97,3 +97,15 @@ def test_only_sqlite_files_get_a_checkpointer() -> None:
     checkpointer = WalCheckpointer.for_engine(engine)
     assert checkpointer is not None
     assert checkpointer.path == "some/where/firebell.db"
+
+
+def test_a_stopped_checkpointer_starts_again(sqlite_store: Store, tmp_path: Path) -> None:
+    """Stop, then start: commits are checkpointed again."""
+    checkpointer = sqlite_store.checkpointer
+    assert checkpointer is not None
+    checkpointer.every = 0.01
+    sqlite_store.start_checkpoints()
+    checkpointer.stop()
+    sqlite_store.start_checkpoints()
+    sqlite_store.call(_write, 10)
+    _wait_for(lambda: _rows_in_main_file(tmp_path / "firebell.db", tmp_path / "copy.db") == 10)
