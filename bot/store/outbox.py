@@ -14,11 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import BindParameter, Select, bindparam, exists, false, select, update
-from sqlalchemy.orm import class_mapper
 from sqlmodel import Session, col
 
 from bot.store.batch import add_row
-from bot.store.tables import OutboxMessage
+from bot.store.tables import OutboxMessage, as_loaded
 
 
 def enqueue(
@@ -119,19 +118,20 @@ def claim(
     connection.execute(
         _LEASE, {"ids": [row["id"] for row in found], "owner": owner, "until": until, "now": now}
     )
-    new_instance = class_mapper(OutboxMessage).class_manager.new_instance
-    leased = []
-    for values in found:
-        row: OutboxMessage = new_instance()
-        row.__dict__.update(
-            values,
-            lease_owner=owner,
-            lease_until=until,
-            claimed_at=now,
-            attempts=values["attempts"] + 1,
+    return [
+        Leased(
+            as_loaded(
+                OutboxMessage,
+                values,
+                lease_owner=owner,
+                lease_until=until,
+                claimed_at=now,
+                attempts=values["attempts"] + 1,
+            ),
+            values["claimed_at"],
         )
-        leased.append(Leased(row, values["claimed_at"]))
-    return leased
+        for values in found
+    ]
 
 
 @dataclass(frozen=True)
