@@ -57,6 +57,11 @@ TARGETS = {
     "bare": ("bare Bolt app (ack only)", None),
     "sqlite": ("firebell, SQLite", "sqlite"),
     "postgresql": ("firebell, PostgreSQL", "postgresql"),
+    # What-ifs (not run unless named): the bare app doing the least a durable
+    # declaration must do before its ack (bench/bare_bolt_app.py, BARE_FLOOR).
+    "floor-thread": ("bare + a no-op in a thread", None),
+    "floor-sqlite": ("bare + sqlite3 INSERT, COMMIT", None),
+    "floor-sqlmodel": ("bare + SQLModel add, commit", None),
 }
 TARGET_RATIO = 0.5
 TARGET_P99 = 0.020
@@ -75,7 +80,9 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--targets",
         default="bare,sqlite,postgresql",
-        help="comma-separated subset of bare,sqlite,postgresql",
+        help="comma-separated subset of bare,sqlite,postgresql; what-ifs: floor-thread, "
+        "floor-sqlite, floor-sqlmodel (the bare app plus the least a durable declaration "
+        "does; see bench/README.md)",
     )
     parser.add_argument(
         "--profile",
@@ -158,6 +165,9 @@ def run_round(
             env = server_env(fake, port, url)
             if kind is None and args.bare_poll_for_ack:
                 env["BARE_PROCESS_BEFORE_RESPONSE"] = "0"
+            if target.startswith("floor-"):
+                env["BARE_FLOOR"] = target.removeprefix("floor-")
+                env["BARE_FLOOR_DB"] = str(wd / f"floor-{round_no}-{time.monotonic_ns()}.db")
             server = Server(target, argv, env, port, wd).start()
             try:
                 warm = [declare_request(i, host=HOST, port=port) for i in range(args.warmup)]

@@ -8,6 +8,15 @@ firebell's, so the two differ only in what firebell does before it acks.
 Bolt's `process_before_response` is on, as in firebell since commit 56b5d89;
 `BARE_PROCESS_BEFORE_RESPONSE=0` turns it off (a what-if: Bolt then polls for the ack).
 
+`BARE_FLOOR` makes the listener do the least that any durable declaration must do
+before its ack, to show where the floor of this stack lies (`bench.ack_path` targets
+`floor-*`):
+- `thread`: hand a no-op to a worker thread and wait for it (firebell's transactions run
+  in one, as SQLAlchemy's sync drivers must);
+- `sqlite`: one `INSERT` and `COMMIT` through the `sqlite3` module in that thread, on a
+  WAL database with firebell's pragmas (`BARE_FLOOR_DB` names the file);
+- `sqlmodel`: the same row added and committed through a SQLModel `Session`.
+
 Run: `python -m bench.bare_bolt_app`.
 """
 
@@ -15,22 +24,108 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import sys
+import threading
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
+import anyio.to_thread
 import uvicorn
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import event
+from sqlmodel import Field, Session, SQLModel, create_engine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+FLOORS = ("thread", "sqlite", "sqlmodel")
+_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=30000")
+
+
+def _declared_table() -> Any:
+    """The floor's one table, as a SQLModel class (built on first use, not at import)."""
+    class Declared(SQLModel, table=True):
+        id: int | None = Field(default=None, primary_key=True)
+        request_key: str = Field(unique=True)
+        text: str
+        declared_at: datetime
+
+    return Declared
+
+
+def floor_work(floor: str, db_path: str) -> Callable[[str, str], Awaitable[int]]:
+    """`await work(request_key, text)`: the floor's durable step; returns the row id."""
+    local = threading.local()
+
+    def sqlite_insert(key: str, text: str) -> int:
+        conn = getattr(local, "conn", None)
+        if conn is None:
+            conn = local.conn = sqlite3.connect(db_path, isolation_level=None)
+            for pragma in _PRAGMAS:
+                conn.execute(pragma)
+        conn.execute("BEGIN IMMEDIATE")
+        cursor = conn.execute(
+            "INSERT INTO declared (request_key, text, declared_at) VALUES (?, ?, ?)",
+            (key, text, datetime.now(UTC).isoformat()),
+        )
+        conn.execute("COMMIT")
+        return int(cursor.lastrowid or 0)
+
+    if floor == "thread":
+        async def work(key: str, text: str) -> int:
+            return await anyio.to_thread.run_sync(len, key)
+        return work
+    if floor == "sqlite":
+        with sqlite3.connect(db_path) as conn:
+            for pragma in _PRAGMAS:
+                conn.execute(pragma)
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS declared (id INTEGER PRIMARY KEY, "
+                "request_key TEXT UNIQUE NOT NULL, text TEXT NOT NULL, declared_at TEXT NOT NULL)"
+            )
+
+        async def work(key: str, text: str) -> int:
+            return await anyio.to_thread.run_sync(sqlite_insert, key, text)
+        return work
+    if floor == "sqlmodel":
+        declared = _declared_table()
+        engine = create_engine(f"sqlite:///{db_path}")
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            for pragma in _PRAGMAS:
+                cursor.execute(pragma)
+            cursor.close()
+
+        SQLModel.metadata.create_all(engine)
+
+        def orm_insert(key: str, text: str) -> int:
+            with Session(engine) as session:
+                row = declared(request_key=key, text=text, declared_at=datetime.now(UTC))
+                session.add(row)
+                session.commit()
+                return int(row.id or 0)
+
+        async def work(key: str, text: str) -> int:
+            return await anyio.to_thread.run_sync(orm_insert, key, text)
+        return work
+    raise ValueError(f"BARE_FLOOR must be one of {', '.join(FLOORS)}, not {floor!r}")
+
 
 def create_app(
-    *, token: str, signing_secret: str, api_url: str, process_before_response: bool = True
+    *,
+    token: str,
+    signing_secret: str,
+    api_url: str,
+    process_before_response: bool = True,
+    floor: Callable[[str, str], Awaitable[int]] | None = None,
 ) -> Starlette:
     """Starlette app with `/slack/events` (acks only) and `/healthz`.
 
@@ -55,7 +150,12 @@ def create_app(
 
     @bolt.command("/incident")
     async def incident_command(ack: AsyncAck, command: dict[str, Any]) -> None:
-        await ack(response_type="ephemeral", text=f"acknowledged: {command.get('text', '')[:40]}")
+        text = command.get("text", "")
+        if floor is not None:
+            number = await floor(f"cmd:{command.get('trigger_id')}", text)
+            await ack(response_type="ephemeral", text=f"INC-{number} declared: {text[:40]}")
+            return
+        await ack(response_type="ephemeral", text=f"acknowledged: {text[:40]}")
 
     handler = AsyncSlackRequestHandler(bolt)
 
@@ -82,11 +182,21 @@ def main() -> int:
         print(f"bare_bolt_app: set {missing.args[0]}", file=sys.stderr)
         return 2
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper())
+    floor_name = os.environ.get("BARE_FLOOR", "")
+    floor = None
+    if floor_name:
+        db_path = os.environ.get("BARE_FLOOR_DB", "")
+        if floor_name != "thread" and not db_path:
+            print("bare_bolt_app: set BARE_FLOOR_DB to a file for the floor's rows",
+                  file=sys.stderr)
+            return 2
+        floor = floor_work(floor_name, db_path)
     app = create_app(
         token=token,
         signing_secret=secret,
         api_url=os.environ.get("SLACK_API_URL", "https://slack.com/api/"),
         process_before_response=os.environ.get("BARE_PROCESS_BEFORE_RESPONSE", "1") != "0",
+        floor=floor,
     )
     uvicorn.run(
         app,
