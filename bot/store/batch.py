@@ -5,6 +5,12 @@ transaction that writes them, so building ORM objects for them (about 90 µs eac
 SQLModel's validation) and flushing them one by one is wasted work on the hottest path
 (a declaration writes ~20 of them). They are buffered as plain dicts and inserted just
 before commit, after the ORM flush, in the order they were added.
+
+On PostgreSQL each table's rows go as one statement with one array per column
+(`INSERT ... SELECT ... FROM unnest(...)`): its text is the same for any number of
+rows, so psycopg converts it once and the server prepares it once, where an
+executemany sent, bound and answered every row on its own (most of a declaration's
+database CPU in `bench.ack_path`).
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Table, insert
 from sqlalchemy.engine import Dialect
 from sqlmodel import Session, SQLModel
 
@@ -44,8 +50,31 @@ def write_buffered(session: Session) -> None:
             plan = _plan(table, connection.dialect, keys)
             if plan is None:
                 connection.execute(insert(table), same)
+            elif plan.columnar:
+                connection.exec_driver_sql(plan.sql, plan.columns(same))
             else:
                 connection.exec_driver_sql(plan.sql, plan.parameters(same))
+
+
+def insert_returning(
+    session: Session,
+    model: type[SQLModel],
+    rows: list[dict[str, Any]],
+    returning: tuple[str, ...],
+) -> list[tuple[Any, ...]]:
+    """Insert `rows` (all with the same keys) now, in one statement; return the
+    `returning` columns of each row (not necessarily in the order given)."""
+    if not rows:
+        return []
+    connection = session.connection()
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    plan = _plan(table, connection.dialect, tuple(rows[0]))
+    if plan is None or not plan.columnar:
+        statement = insert(table).returning(*(table.c[name] for name in returning))
+        return [tuple(row) for row in connection.execute(statement, rows)]
+    quote = connection.dialect.identifier_preparer.quote
+    sql = f"{plan.sql} RETURNING {', '.join(quote(name) for name in returning)}"
+    return [tuple(row) for row in connection.exec_driver_sql(sql, plan.columns(rows))]
 
 
 @dataclass(frozen=True)
@@ -61,8 +90,10 @@ class _Plan:
     names: tuple[str, ...]  # row keys in the statement's parameter order
     convert: tuple[Callable[[Any], Any] | None, ...]
     positional: bool
+    columnar: bool = False  # one array per column (PostgreSQL), not one set per row
 
     def parameters(self, rows: list[dict[str, Any]]) -> list[Any]:
+        """An executemany's parameter sets, one per row."""
         pairs = tuple(zip(self.names, self.convert, strict=True))
         converted = [
             [row[name] if fn is None else fn(row[name]) for name, fn in pairs]
@@ -71,6 +102,13 @@ class _Plan:
         if self.positional:
             return [tuple(values) for values in converted]
         return [dict(zip(self.names, values, strict=True)) for values in converted]
+
+    def columns(self, rows: list[dict[str, Any]]) -> tuple[list[Any], ...]:
+        """The columnar statement's one parameter set: a list of values per column."""
+        return tuple(
+            [row[name] for row in rows] if fn is None else [fn(row[name]) for row in rows]
+            for name, fn in zip(self.names, self.convert, strict=True)
+        )
 
 
 @functools.cache
@@ -84,4 +122,45 @@ def _plan(table: Table, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | None
     convert = tuple(
         table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
     )
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        arrays = [_array_type(table, name) for name in names]
+        if all(arrays):
+            sql = _unnest_sql(table, dialect, names, arrays)
+            return _Plan(sql, names, convert, True, columnar=True)
     return _Plan(compiled.string, names, convert, compiled.positional)
+
+
+def _array_type(table: Table, name: str) -> str | None:
+    """The PostgreSQL array type a column's values travel in (None: not known here).
+
+    Strings go as `text[]`, not `varchar(n)[]`: an explicit cast to `varchar(n)` would
+    cut a long value short, where the INSERT's own assignment refuses it.
+    """
+    column_type = table.c[name].type
+    for sql_type, array in (
+        (Boolean, "boolean[]"),
+        (Integer, "bigint[]"),
+        (DateTime, "timestamptz[]"),
+        (JSON, "json[]"),
+        (String, "text[]"),
+    ):
+        if isinstance(column_type, sql_type) or isinstance(
+            getattr(column_type, "impl", None), sql_type
+        ):
+            return array
+    return None
+
+
+def _unnest_sql(
+    table: Table, dialect: Dialect, names: tuple[str, ...], arrays: list[str | None]
+) -> str:
+    """INSERT of the rows whose columns arrive as arrays, in the arrays' order."""
+    quote = dialect.identifier_preparer
+    columns = ", ".join(quote.quote(name) for name in names)
+    aliases = ", ".join(f"c{i}" for i in range(len(names)))
+    unnest = ", ".join(f"%b::{array}" for array in arrays)
+    # Only the table's own names and fixed type names are formatted in; values are bound.
+    return (
+        f"INSERT INTO {quote.format_table(table)} ({columns}) "  # noqa: S608
+        f"SELECT {aliases} FROM unnest({unnest}) WITH ORDINALITY AS u({aliases}, n) ORDER BY n"
+    )

@@ -6,9 +6,10 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from pydantic_core import PydanticUndefined
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlmodel import Session, col
 
+from bot.store.batch import insert_returning
 from bot.store.tables import Counter, Incident, IncidentMessage, TimelineEntry, as_loaded
 
 _INCIDENT_COUNTER = "incident"
@@ -23,7 +24,6 @@ _TAKE_NUMBERS = (
 )
 
 _INCIDENT = Incident.__table__  # type: ignore[attr-defined]
-_INSERT_INCIDENTS = insert(_INCIDENT).returning(_INCIDENT.c.id, _INCIDENT.c.number)
 _INCIDENT_DEFAULTS: dict[str, Any] = {
     name: field.default
     for name, field in Incident.model_fields.items()
@@ -63,7 +63,7 @@ def insert_incidents(session: Session, rows: list[dict[str, Any]]) -> list[Incid
     if not rows:
         return []
     full = [{**_INCIDENT_DEFAULTS, **row} for row in rows]
-    inserted = session.connection().execute(_INSERT_INCIDENTS, full)
+    inserted = insert_returning(session, Incident, full, ("id", "number"))
     ids = {number: incident_id for incident_id, number in inserted}
     return [as_loaded(Incident, row, id=ids[row["number"]]) for row in full]
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from sqlalchemy import select
-from sqlmodel import Session
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session, col
 
 from bot.store.batch import add_row
-from bot.store.db import Store
+from bot.store.db import Store, is_postgres
 from bot.store.incidents import insert_incident, timeline
-from bot.store.tables import Deadline, TimelineEntry
+from bot.store.tables import Deadline, OutboxMessage, TimelineEntry
 
 AT = datetime(2026, 11, 26, 14, 30, 0, 123456, tzinfo=UTC)
 
@@ -93,3 +95,53 @@ def test_a_row_leaving_out_a_column_gets_its_default(store: Store) -> None:
         ("second", {}),
         ("third", {"x": 3}),
     ]
+
+
+def test_many_rows_keep_their_order_and_their_nulls(store: Store) -> None:
+    """Sixty outbox rows get ids in the order added; missing values stay NULL, not ''."""
+
+    def write(session: Session) -> int:
+        incident_id = _incident(session)
+        for i in range(60):
+            add_row(
+                session,
+                OutboxMessage,
+                {
+                    "incident_id": incident_id if i % 3 else None,
+                    "lane": f"lane-{i % 4}",
+                    "kind": "post",
+                    "payload": {"i": i, "text": "a\tb\n\"c\" \\ {d}, 'e'", "list": [1, None]},
+                    "created_at": AT,
+                    "next_attempt_at": AT,
+                    "lease_owner": None if i % 2 else "owner",
+                },
+            )
+        return incident_id
+
+    store.call(write)
+    with store.transaction() as session:
+        query = select(OutboxMessage).order_by(col(OutboxMessage.id))
+        rows = session.execute(query).scalars().all()
+    assert [row.payload["i"] for row in rows] == list(range(60))
+    assert rows[0].payload["text"] == "a\tb\n\"c\" \\ {d}, 'e'"
+    assert rows[0].payload["list"] == [1, None]
+    assert [row.incident_id is None for row in rows[:3]] == [True, False, False]
+    assert [row.lease_owner for row in rows[:2]] == ["owner", None]
+    assert {row.created_at for row in rows} == {AT}
+
+
+def test_a_value_too_long_for_its_column_is_refused_not_cut_short(store: Store) -> None:
+    """On PostgreSQL the INSERT fails as a one-row INSERT would; nothing is half-written."""
+    if not is_postgres(store.engine):
+        pytest.skip("SQLite does not enforce VARCHAR lengths")
+
+    def write(session: Session) -> None:
+        incident_id = _incident(session)
+        common = {"incident_id": incident_id, "at": AT, "kind": "note", "text": "t"}
+        add_row(session, TimelineEntry, {**common, "actor": "U0OTHER"})
+        add_row(session, TimelineEntry, {**common, "actor": "U" * 41})
+
+    with pytest.raises(DBAPIError, match="too long"):
+        store.call(write)
+    with store.transaction() as session:
+        assert session.execute(select(func.count()).select_from(TimelineEntry)).scalar_one() == 0
