@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -31,20 +32,26 @@ def _write(session: Session, n: int) -> None:
 
 
 def _rows_in_main_file(database: Path, into: Path) -> int:
-    """Rows a reader of the database file alone sees (without the log beside it)."""
+    """Rows a reader of the database file alone sees (without the log beside it);
+    -1 when the copy caught a checkpoint half-way through writing the file."""
     shutil.copyfile(database, into)
-    with sqlite3.connect(into) as connection:
-        tables = connection.execute("SELECT count(*) FROM sqlite_master WHERE name = 'note'")
-        if tables.fetchone()[0] == 0:
-            return 0
-        return int(connection.execute("SELECT count(*) FROM note").fetchone()[0])
+    try:
+        with sqlite3.connect(into) as connection:
+            tables = connection.execute("SELECT count(*) FROM sqlite_master WHERE name = 'note'")
+            if tables.fetchone()[0] == 0:
+                return 0
+            return int(connection.execute("SELECT count(*) FROM note").fetchone()[0])
+    except sqlite3.DatabaseError:
+        return -1
+    finally:
+        into.unlink(missing_ok=True)
 
 
-def _wait_for(predicate: object, timeout: float = 5.0) -> None:
+def _wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
-    while not predicate():  # type: ignore[operator]
+    while not predicate():
         if time.monotonic() > deadline:
-            raise AssertionError("timed out")
+            raise AssertionError(f"not true after {timeout} s: {inspect.getsource(predicate)}")
         time.sleep(0.01)
 
 
