@@ -16,6 +16,7 @@ import pytest
 
 from bot.store.db import Store
 from tests.fakeslack import FakeSlack
+from tests.fakesocket import FakeSocketMode
 from tests.harness import SIGNING_SECRET
 from tests.slackrequests import SlackRequests
 
@@ -43,16 +44,15 @@ def _env(fake: FakeSlack, database_url: str, port: int) -> dict[str, str]:
     return env
 
 
-@pytest.fixture
-def served(
-    fake: FakeSlack, store: Store, database_url: str, tmp_path: Path
-) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """A `firebell serve` subprocess against the fake Slack, and its base URL."""
+def _serve(
+    fake: FakeSlack, database_url: str, cwd: Path, *args: str, **env: str
+) -> tuple[subprocess.Popen[str], str]:
+    """Start `firebell serve [args]`; return it and its base URL once it is ready."""
     port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve"],
-        cwd=tmp_path,
-        env=_env(fake, database_url, port),
+    process = subprocess.Popen(  # noqa: S603 - this test's own arguments
+        [sys.executable, "-m", "bot", "serve", *args],
+        cwd=cwd,
+        env={**_env(fake, database_url, port), **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -68,6 +68,15 @@ def served(
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
+    return process, url
+
+
+@pytest.fixture
+def served(
+    fake: FakeSlack, store: Store, database_url: str, tmp_path: Path
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """A `firebell serve` subprocess against the fake Slack, and its base URL."""
+    process, url = _serve(fake, database_url, tmp_path)
     yield process, url
     if process.poll() is None:
         process.kill()
@@ -89,6 +98,45 @@ def test_serve_declares_and_stops_cleanly_on_sigterm(
     assert "firebell stopped cleanly" in stderr
     assert fake.bot_token not in stderr
     assert SIGNING_SECRET not in stderr
+
+
+def test_serve_in_socket_mode_answers_over_the_websocket(
+    fake: FakeSlack, store: Store, database_url: str, tmp_path: Path
+) -> None:
+    """`firebell serve --socket-mode` with SLACK_APP_TOKEN: a command arriving over the
+    WebSocket is acked with its incident, and the HTTP endpoints still answer."""
+    endpoint = FakeSocketMode().start()
+    fake.socket_url = endpoint.url
+    process, url = _serve(
+        fake, database_url, tmp_path, "--socket-mode", SLACK_APP_TOKEN=fake.app_token
+    )
+    try:
+        endpoint.wait_connected()
+        ack = endpoint.deliver(
+            "slash_commands",
+            {
+                "command": "/incident",
+                "text": "declare P1 Search is empty area:data",
+                "user_id": "U01DA1",
+                "channel_id": "C0GENERAL",
+                "team_id": "T0TEST",
+                "trigger_id": "1.2.process",
+                "response_url": fake.response_url(),
+                "api_app_id": "A0FIREBELL",
+            },
+        )
+        assert "INC-1" in ack["payload"]["text"]
+        fake.wait_for(lambda: fake.dms_to("U01DALEAD"), timeout=10)
+        assert httpx.get(f"{url}/healthz", timeout=5).status_code == 200
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=20)
+        assert process.returncode == 0
+        assert fake.app_token not in stderr
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+        endpoint.stop()
 
 
 def test_serve_freezes_start_up_objects_and_reports_gc_pauses(
