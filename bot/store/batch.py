@@ -41,19 +41,44 @@ def write_buffered(session: Session) -> None:
         return
     session.flush()
     connection = session.connection()
+    runs: list[tuple[Table, _Plan | None, list[dict[str, Any]]]] = []
     for model, rows in buffered.items():
         table: Table = model.__table__  # type: ignore[attr-defined]
         # Consecutive rows with the same columns go in one statement; order is kept
         # (an outbox lane is delivered in id order).
         for keys, run in itertools.groupby(rows, key=tuple):
-            same = list(run)
-            plan = _plan(table, connection.dialect, keys)
-            if plan is None:
-                connection.execute(insert(table), same)
-            elif plan.columnar:
-                connection.exec_driver_sql(plan.sql, plan.columns(same))
-            else:
-                connection.exec_driver_sql(plan.sql, plan.parameters(same))
+            runs.append((table, _plan(table, connection.dialect, keys), list(run)))
+    if len(runs) > 1 and _one_statement(runs):
+        plans = tuple(plan for _, plan, _ in runs if plan is not None)
+        parameters = tuple(column for plan, (_, _, rows) in zip(plans, runs, strict=True)
+                           for column in plan.columns(rows))
+        connection.exec_driver_sql(_together_sql(plans), parameters)
+        return
+    for table, plan, same in runs:
+        if plan is None:
+            connection.execute(insert(table), same)
+        elif plan.columnar:
+            connection.exec_driver_sql(plan.sql, plan.columns(same))
+        else:
+            connection.exec_driver_sql(plan.sql, plan.parameters(same))
+
+
+def _one_statement(runs: list[tuple[Table, _Plan | None, list[dict[str, Any]]]]) -> bool:
+    """Whether the runs can go as one statement: columnar plans (PostgreSQL), each
+    table once (the parts of one statement run in no set order, so two runs into one
+    table could swap their ids)."""
+    tables = [table for table, _, _ in runs]
+    return len(set(tables)) == len(tables) and all(
+        plan is not None and plan.columnar for _, plan, _ in runs
+    )
+
+
+@functools.cache
+def _together_sql(plans: tuple[_Plan, ...]) -> str:
+    """One statement running every plan's INSERT: all but the last as data-modifying
+    `WITH` parts (PostgreSQL runs each exactly once, to completion)."""
+    parts = ", ".join(f"w{i} AS ({plan.sql})" for i, plan in enumerate(plans[:-1]))
+    return f"WITH {parts} {plans[-1].sql}"
 
 
 def insert_returning(

@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col
 
 from bot.store.batch import add_row
 from bot.store.db import Store, is_postgres
+from bot.store.deadlines import add_deadline
 from bot.store.incidents import insert_incident, timeline
+from bot.store.outbox import enqueue
 from bot.store.tables import Deadline, OutboxMessage, TimelineEntry
 
 AT = datetime(2026, 11, 26, 14, 30, 0, 123456, tzinfo=UTC)
@@ -145,3 +147,32 @@ def test_a_value_too_long_for_its_column_is_refused_not_cut_short(store: Store) 
         store.call(write)
     with store.transaction() as session:
         assert session.execute(select(func.count()).select_from(TimelineEntry)).scalar_one() == 0
+
+
+def test_rows_of_several_tables_reach_postgresql_in_one_statement(store: Store) -> None:
+    """A timeline entry, an outbox row and a deadline: one round trip, not one per table;
+    two runs into one table stay separate statements, in order."""
+    if not is_postgres(store.engine):
+        pytest.skip("SQLite writes each table's rows with an executemany")
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        statements.append(sql)
+
+    incident_id = store.call(_incident)
+    event.listen(store.engine, "before_cursor_execute", seen)
+
+    def write(session: Session, *, split: bool) -> None:
+        common = {"incident_id": incident_id, "at": AT, "actor": "U0OTHER", "kind": "note"}
+        add_row(session, TimelineEntry, {**common, "text": "one", "data": {}})
+        enqueue(session, kind="post", lane="l", now=AT, incident_id=incident_id)
+        add_deadline(session, incident_id=incident_id, kind="escalate", due_at=AT)
+        if split:
+            add_row(session, TimelineEntry, {**common, "text": "two"})  # other columns
+
+    store.call(write, split=False)
+    assert len(statements) == 1
+    store.call(write, split=True)
+    assert len(statements) == 1 + 4
+    entries = store.call(timeline, incident_id=incident_id)
+    assert [e.text for e in entries] == ["one", "one", "two"]
