@@ -36,7 +36,7 @@ import httpx
 from bot.config.load import ConfigError, load_config
 from bot.config.model import Config
 from bot.runbooks import load_runbooks
-from tests.fakeslack import BOT_USER_ID, FakeSlack, Message
+from tests.fakeslack import BOT_USER_ID, Channel, Ephemeral, FakeSlack, Message
 from tests.slackrequests import SlackRequests
 
 _USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -80,11 +80,7 @@ class Workspace:
 
     def news(self) -> Iterator[str]:
         """Lines for what happened since the last call."""
-        fake = self.fake
-        with fake._lock:  # a snapshot: the fake's server thread writes meanwhile
-            channels = dict(fake.channels)
-            messages = list(fake.messages)
-            ephemerals = list(fake.ephemerals)
+        channels, messages, ephemerals = self._snapshot()
         for cid in channels.keys() - self._channels:
             channel = channels[cid]
             if not channel.is_im:
@@ -102,8 +98,14 @@ class Workspace:
             yield f"{self.where(ephemeral.channel)} only {ephemeral.user} sees: {ephemeral.text}"
         self._ephemerals = len(ephemerals)
 
+    def _snapshot(self) -> tuple[dict[str, Channel], list[Message], list[Ephemeral]]:
+        """The fake's state, copied under its lock (its server thread writes meanwhile)."""
+        fake = self.fake
+        with fake._lock:
+            return dict(fake.channels), list(fake.messages), list(fake.ephemerals)
+
     def where(self, channel_id: str) -> str:
-        channel = self.fake.channels.get(channel_id)
+        channel = self._snapshot()[0].get(channel_id)
         if channel is None:
             return channel_id
         if channel.is_im:
@@ -111,16 +113,17 @@ class Workspace:
         return f"[#{channel.name}]"
 
     def channel_named(self, name: str) -> str | None:
-        for cid, channel in self.fake.channels.items():
+        for cid, channel in self._snapshot()[0].items():
             if channel.name == name.lstrip("#") or cid == name:
                 return cid
         return None
 
     def button(self, label: str, channel_id: str, user: str) -> tuple[str, Message] | None:
         """The newest button labelled `label` in the channel, else in the user's DMs."""
-        ims = [cid for cid, c in self.fake.channels.items() if c.is_im and c.user == user]
+        channels, messages, _ = self._snapshot()
+        ims = [cid for cid, c in channels.items() if c.is_im and c.user == user]
         for places in ([channel_id], ims):
-            for message in reversed(self.fake.messages):
+            for message in reversed(messages):
                 if message.channel not in places or message.deleted:
                     continue
                 for block in message.blocks:
