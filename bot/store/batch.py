@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Table, insert
+from sqlalchemy import JSON, Boolean, DateTime, Enum, Integer, String, Table, insert
 from sqlalchemy.engine import Dialect
 from sqlmodel import Session, SQLModel
 
@@ -162,16 +162,18 @@ def _array_type(table: Table, name: str) -> str | None:
     cut a long value short, where the INSERT's own assignment refuses it.
     """
     column_type = table.c[name].type
+    impl = getattr(column_type, "impl", column_type)  # a TypeDecorator's own type
+    if isinstance(impl, Enum):  # a native enum has no cast from text
+        return None
+    if isinstance(impl, DateTime):
+        return "timestamptz[]" if impl.timezone else "timestamp[]"
     for sql_type, array in (
         (Boolean, "boolean[]"),
         (Integer, "bigint[]"),
-        (DateTime, "timestamptz[]"),
         (JSON, "json[]"),
         (String, "text[]"),
     ):
-        if isinstance(column_type, sql_type) or isinstance(
-            getattr(column_type, "impl", None), sql_type
-        ):
+        if isinstance(impl, sql_type):
             return array
     return None
 
