@@ -107,10 +107,11 @@ def test_serve_in_socket_mode_answers_over_the_websocket(
     WebSocket is acked with its incident, and the HTTP endpoints still answer."""
     endpoint = FakeSocketMode().start()
     fake.socket_url = endpoint.url
-    process, url = _serve(
-        fake, database_url, tmp_path, "--socket-mode", SLACK_APP_TOKEN=fake.app_token
-    )
+    process: subprocess.Popen[str] | None = None
     try:
+        process, url = _serve(
+            fake, database_url, tmp_path, "--socket-mode", SLACK_APP_TOKEN=fake.app_token
+        )
         endpoint.wait_connected()
         ack = endpoint.deliver(
             "slash_commands",
@@ -131,9 +132,10 @@ def test_serve_in_socket_mode_answers_over_the_websocket(
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=20)
         assert process.returncode == 0
+        assert "firebell stopped cleanly" in stderr
         assert fake.app_token not in stderr
     finally:
-        if process.poll() is None:
+        if process is not None and process.poll() is None:
             process.kill()
             process.communicate()
         endpoint.stop()
