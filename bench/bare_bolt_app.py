@@ -22,15 +22,16 @@ Run: `python -m bench.bare_bolt_app`.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sqlite3
 import sys
-import threading
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import anyio
 import anyio.to_thread
 import uvicorn
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
@@ -60,42 +61,43 @@ def _declared_table() -> Any:
 
 
 def floor_work(floor: str, db_path: str) -> Callable[[str, str], Awaitable[int]]:
-    """`await work(request_key, text)`: the floor's durable step; returns the row id."""
-    local = threading.local()
+    """`await work(request_key, text)`: the floor's durable step; returns the row id.
 
-    def sqlite_insert(key: str, text: str) -> int:
-        conn = getattr(local, "conn", None)
-        if conn is None:
-            conn = local.conn = sqlite3.connect(db_path, isolation_level=None)
-            for pragma in _PRAGMAS:
-                conn.execute(pragma)
-        conn.execute("BEGIN IMMEDIATE")
-        cursor = conn.execute(
-            "INSERT INTO declared (request_key, text, declared_at) VALUES (?, ?, ?)",
-            (key, text, datetime.now(UTC).isoformat()),
-        )
-        conn.execute("COMMIT")
-        return int(cursor.lastrowid or 0)
+    As in firebell, the database work runs in a worker thread, one call at a time, on
+    one connection: several connections would wait for SQLite's write lock in its busy
+    handler (sleeps of 1, 2, 5, 10 ms ...), which firebell never does.
+    """
+    limiter: list[anyio.CapacityLimiter] = []  # made on first use, inside the loop
+
+    async def in_thread(fn: Callable[[str, str], int], key: str, text: str) -> int:
+        if not limiter:
+            limiter.append(anyio.CapacityLimiter(1))
+        return await anyio.to_thread.run_sync(fn, key, text, limiter=limiter[0])
 
     if floor == "thread":
-        async def work(key: str, text: str) -> int:
-            return await anyio.to_thread.run_sync(len, key)
-        return work
+        return functools.partial(in_thread, lambda key, _text: len(key))
     if floor == "sqlite":
-        with sqlite3.connect(db_path) as conn:
-            for pragma in _PRAGMAS:
-                conn.execute(pragma)
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS declared (id INTEGER PRIMARY KEY, "
-                "request_key TEXT UNIQUE NOT NULL, text TEXT NOT NULL, declared_at TEXT NOT NULL)"
-            )
+        conn = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
+        for pragma in _PRAGMAS:
+            conn.execute(pragma)
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS declared (id INTEGER PRIMARY KEY, "
+            "request_key TEXT UNIQUE NOT NULL, text TEXT NOT NULL, declared_at TEXT NOT NULL)"
+        )
 
-        async def work(key: str, text: str) -> int:
-            return await anyio.to_thread.run_sync(sqlite_insert, key, text)
-        return work
+        def sqlite_insert(key: str, text: str) -> int:
+            conn.execute("BEGIN IMMEDIATE")
+            cursor = conn.execute(
+                "INSERT INTO declared (request_key, text, declared_at) VALUES (?, ?, ?)",
+                (key, text, datetime.now(UTC).isoformat()),
+            )
+            conn.execute("COMMIT")
+            return int(cursor.lastrowid or 0)
+
+        return functools.partial(in_thread, sqlite_insert)
     if floor == "sqlmodel":
         declared = _declared_table()
-        engine = create_engine(f"sqlite:///{db_path}")
+        engine = create_engine(f"sqlite:///{db_path}", pool_size=1)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -107,15 +109,14 @@ def floor_work(floor: str, db_path: str) -> Callable[[str, str], Awaitable[int]]
         SQLModel.metadata.create_all(engine)
 
         def orm_insert(key: str, text: str) -> int:
-            with Session(engine) as session:
+            # expire_on_commit=False, as firebell: reading the id needs no SELECT.
+            with Session(engine, expire_on_commit=False) as session:
                 row = declared(request_key=key, text=text, declared_at=datetime.now(UTC))
                 session.add(row)
                 session.commit()
                 return int(row.id or 0)
 
-        async def work(key: str, text: str) -> int:
-            return await anyio.to_thread.run_sync(orm_insert, key, text)
-        return work
+        return functools.partial(in_thread, orm_insert)
     raise ValueError(f"BARE_FLOOR must be one of {', '.join(FLOORS)}, not {floor!r}")
 
 
@@ -190,7 +191,11 @@ def main() -> int:
             print("bare_bolt_app: set BARE_FLOOR_DB to a file for the floor's rows",
                   file=sys.stderr)
             return 2
-        floor = floor_work(floor_name, db_path)
+        try:
+            floor = floor_work(floor_name, db_path)
+        except ValueError as err:
+            print(f"bare_bolt_app: {err}", file=sys.stderr)
+            return 2
     app = create_app(
         token=token,
         signing_secret=secret,
