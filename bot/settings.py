@@ -78,11 +78,14 @@ class Settings(BaseSettings):
             if value is None
         ]
         if missing:
+            several = len(missing) > 1
             raise MissingSettingError(
-                f"firebell needs {', '.join(missing)} to talk to Slack: set "
-                f"{'them' if len(missing) > 1 else 'it'} in the environment or in .env "
-                "(see .env.example; the values are on your Slack app's Basic Information "
-                "and OAuth & Permissions pages)"
+                f"{', '.join(missing)} {'are' if several else 'is'} not set, and firebell "
+                f"needs {'them' if several else 'it'} to talk to Slack: set "
+                f"{'them' if several else 'it'} in the environment or in .env (see "
+                ".env.example; the values are on your Slack app's Basic Information and "
+                "OAuth & Permissions pages). To try firebell without a workspace, run "
+                "`python -m tests.tryout` from a clone."
             )
         assert self.slack_bot_token is not None  # noqa: S101 - narrowed by the check above
         assert self.slack_signing_secret is not None  # noqa: S101
