@@ -37,6 +37,7 @@ from bot.config.model import Config
 from bot.store.db import make_engine
 from tests.fakeslack import APP_ID, TEAM_DOMAIN, TEAM_ID, FakeSlack
 from tests.slackrequests import sign
+from tests.workspace import config_people
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -202,17 +203,8 @@ def ms(seconds: float) -> str:
 
 
 def config_users(config: Config) -> list[str]:
-    """Every user ID the config names, so the fake workspace knows them all."""
-    users: set[str] = {DECLARER}
-    for team in config.teams.values():
-        users.update(team.members)
-        if team.oncall is not None:
-            users.update(team.oncall.rotation)
-    for area in config.areas.values():
-        for name in (area.responsible, area.accountable, *area.consulted, *area.informed):
-            if name not in config.teams:
-                users.add(name)
-    return sorted(users)
+    """Every user ID the config names, and the declarer, so the fake knows them all."""
+    return sorted(config_people(config) | {DECLARER})
 
 
 def load_bench_config(path: Path = E2E_CONFIG) -> Config:

@@ -38,35 +38,10 @@ from bot.config.model import Config
 from bot.runbooks import load_runbooks
 from tests.fakeslack import BOT_USER_ID, Channel, Ephemeral, FakeSlack, Message
 from tests.slackrequests import SlackRequests
+from tests.workspace import seed
 
-_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
 GENERAL = "C0GENERAL"
-
-
-def seed(fake: FakeSlack, config: Config) -> None:
-    """Add the config's people, channels and user groups to the fake workspace."""
-    people: set[str] = set()
-    for team in config.teams.values():
-        people.update(team.members)
-        if team.oncall is not None:
-            people.update(team.oncall.rotation)
-    for area in config.areas.values():
-        for name in (area.responsible, area.accountable, *area.consulted, *area.informed):
-            if _USER.match(name):
-                people.add(name)
-    for user in sorted(people - set(fake.users)):
-        fake.add_user(user, user.lower())
-    channels = {
-        **{cid: role for role, cid in config.channels.model_dump().items() if cid},
-        **{team.channel: name for name, team in config.teams.items() if team.channel},
-    }
-    for cid, name in channels.items():
-        if cid not in fake.channels:
-            fake.add_channel(name, members=people, channel_id=cid)
-    for team in config.teams.values():
-        if team.usergroup:
-            fake.add_usergroup(team.usergroup, list(team.members))
 
 
 class Workspace:
