@@ -17,6 +17,20 @@ from aiohttp import WSMsgType, web
 Json = dict[str, Any]
 
 
+def slash_command(text: str, *, user_id: str, trigger_id: str, response_url: str) -> dict[str, Any]:
+    """An `/incident` slash command payload as Socket Mode delivers it, from #general."""
+    return {
+        "command": "/incident",
+        "text": text,
+        "user_id": user_id,
+        "channel_id": "C0GENERAL",
+        "team_id": "T0TEST",
+        "trigger_id": trigger_id,
+        "response_url": response_url,
+        "api_app_id": "A0FIREBELL",
+    }
+
+
 class FakeSocketMode:
     """Slack's side of a Socket Mode connection, on 127.0.0.1."""
 

@@ -16,7 +16,7 @@ import pytest
 
 from bot.store.db import Store
 from tests.fakeslack import FakeSlack
-from tests.fakesocket import FakeSocketMode
+from tests.fakesocket import FakeSocketMode, slash_command
 from tests.harness import SIGNING_SECRET
 from tests.slackrequests import SlackRequests
 
@@ -115,16 +115,12 @@ def test_serve_in_socket_mode_answers_over_the_websocket(
         endpoint.wait_connected()
         ack = endpoint.deliver(
             "slash_commands",
-            {
-                "command": "/incident",
-                "text": "declare P1 Search is empty area:data",
-                "user_id": "U01DA1",
-                "channel_id": "C0GENERAL",
-                "team_id": "T0TEST",
-                "trigger_id": "1.2.process",
-                "response_url": fake.response_url(),
-                "api_app_id": "A0FIREBELL",
-            },
+            slash_command(
+                "declare P1 Search is empty area:data",
+                user_id="U01DA1",
+                trigger_id="1.2.process",
+                response_url=fake.response_url(),
+            ),
         )
         assert "INC-1" in ack["payload"]["text"]
         fake.wait_for(lambda: fake.dms_to("U01DALEAD"), timeout=10)

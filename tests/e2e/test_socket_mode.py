@@ -10,7 +10,7 @@ import pytest
 from bot.config.model import Config
 from bot.store.db import Store
 from tests.fakeslack import FakeSlack
-from tests.fakesocket import FakeSocketMode
+from tests.fakesocket import FakeSocketMode, slash_command
 from tests.harness import FAST, Firebell
 
 
@@ -42,16 +42,12 @@ def test_slash_command_over_socket_mode_declares_an_incident(
         socket_mode.wait_connected()
         ack = socket_mode.deliver(
             "slash_commands",
-            {
-                "command": "/incident",
-                "text": "declare P1 Search is empty area:data",
-                "user_id": "U01DA1",
-                "channel_id": "C0GENERAL",
-                "team_id": "T0TEST",
-                "trigger_id": "1.2.socket",
-                "response_url": fake.response_url(),
-                "api_app_id": "A0FIREBELL",
-            },
+            slash_command(
+                "declare P1 Search is empty area:data",
+                user_id="U01DA1",
+                trigger_id="1.2.socket",
+                response_url=fake.response_url(),
+            ),
         )
         assert "INC-1" in ack["payload"]["text"]
         fake.wait_for(lambda: fake.channel_by_name("inc-1-search-is-empty"))
