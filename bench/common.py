@@ -16,6 +16,7 @@ import re
 import secrets
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -371,6 +372,19 @@ def verify_declarations(database_url: str, trigger_ids: Sequence[str]) -> dict[s
         "outbox_rows": int(outbox[0] or 0),
         "outbox_delivered": int(outbox[1] or 0),
     }
+
+
+def verify_floor(path: str, trigger_ids: Sequence[str]) -> dict[str, Any]:
+    """A `floor-*` what-if's check: one row per request in its SQLite file, no more."""
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        keys = [str(k) for (k,) in connection.execute("SELECT request_key FROM declared")]
+    expected = {f"cmd:{t}" for t in trigger_ids}
+    checks = {
+        "rows_equal_requests": len(keys) == len(trigger_ids),
+        "one_row_per_request": len(set(keys)) == len(keys) and set(keys) == expected,
+    }
+    return {"ok": all(checks.values()), "requests": len(trigger_ids), "rows": len(keys),
+            "checks": checks}
 
 
 # -- signed requests ---------------------------------------------------------------------
