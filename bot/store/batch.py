@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, Enum, Integer, String, Table, insert
 from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session, SQLModel
 
 _BUFFER = "firebell.buffered_rows"
@@ -95,11 +96,22 @@ def insert_returning(
     table: Table = model.__table__  # type: ignore[attr-defined]
     plan = _plan(table, connection.dialect, tuple(rows[0]))
     if plan is None or not plan.columnar:
-        statement = insert(table).returning(*(table.c[name] for name in returning))
+        statement = _insert_returning(table, returning)
         return [tuple(row) for row in connection.execute(statement, rows)]
-    quote = connection.dialect.identifier_preparer.quote
-    sql = f"{plan.sql} RETURNING {', '.join(quote(name) for name in returning)}"
+    sql = _columnar_returning(plan, connection.dialect, returning)
     return [tuple(row) for row in connection.exec_driver_sql(sql, plan.columns(rows))]
+
+
+@functools.cache
+def _insert_returning(table: Table, returning: tuple[str, ...]) -> Insert:
+    """SQLAlchemy's INSERT ... RETURNING, built once (declarations use it every batch)."""
+    return insert(table).returning(*(table.c[name] for name in returning))
+
+
+@functools.cache
+def _columnar_returning(plan: _Plan, dialect: Dialect, returning: tuple[str, ...]) -> str:
+    quote = dialect.identifier_preparer.quote
+    return f"{plan.sql} RETURNING {', '.join(quote(name) for name in returning)}"
 
 
 @dataclass(frozen=True)
