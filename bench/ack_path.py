@@ -35,7 +35,6 @@ from bench.common import (
     cpu_used_since,
     declare_request,
     firebell_command,
-    free_port,
     install_cleanup,
     load_bench_config,
     machine_facts,
@@ -53,6 +52,7 @@ from bench.common import (
     write_results,
 )
 from bench.loadgen import LoadResult, PythonLoad, run_load
+from tests.serving import free_port
 
 TARGETS = {
     "bare": ("bare Bolt app (ack only)", None),

@@ -15,7 +15,6 @@ import platform
 import re
 import secrets
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -435,12 +434,6 @@ def declare_request(
 
 
 # -- servers -----------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 _LIVE: set[subprocess.Popen[bytes]] = set()

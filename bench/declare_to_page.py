@@ -33,7 +33,6 @@ from bench.common import (
     Server,
     declare_request,
     firebell_command,
-    free_port,
     install_cleanup,
     load_bench_config,
     machine_facts,
@@ -48,6 +47,7 @@ from bench.common import (
     write_results,
 )
 from bench.loadgen import percentile
+from tests.serving import free_port
 
 _INC = re.compile(r"INC-(\d+)")
 PAGE_TIMEOUT = 60.0

@@ -60,7 +60,6 @@ from sqlmodel import Session, col
 
 from bench.common import (
     RESULTS_DIR,
-    free_port,
     healthy,
     machine_facts,
     table,
@@ -76,6 +75,7 @@ from bot.store.migrate import upgrade
 from bot.store.tables import AuditRecord, Deadline, Incident, OutboxMessage, TimelineEntry
 from tests.fakeslack import FakeSlack
 from tests.fakeslack_model import Channel, Json, Message, SlackError
+from tests.serving import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = Path(__file__).with_name("escalation_config.yaml")

@@ -25,7 +25,6 @@ from bench.common import (
     Server,
     declare_request,
     firebell_command,
-    free_port,
     install_cleanup,
     load_bench_config,
     machine_facts,
@@ -37,6 +36,7 @@ from bench.common import (
     write_results,
 )
 from bench.loadgen import PythonLoad, run_load
+from tests.serving import free_port
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:

@@ -20,7 +20,6 @@ what reached the fake Slack: answers only you see, channels, posts, edits and DM
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import secrets
 import subprocess
@@ -37,6 +36,7 @@ from bot.config.load import ConfigError, load_config
 from bot.config.model import Config
 from bot.runbooks import load_runbooks
 from tests.fakeslack import BOT_USER_ID, Channel, Ephemeral, FakeSlack, Message
+from tests.serving import serve_env, start_serve
 from tests.slackrequests import SlackRequests
 from tests.workspace import seed
 
@@ -142,32 +142,19 @@ class Tryout:
         self.fake.start()
         seed(self.fake, self.config)
         self.workspace = Workspace(self.fake)
-        port = _free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "FIREBELL_"))}
-        env.update(
-            SLACK_BOT_TOKEN=self.fake.bot_token,
-            SLACK_SIGNING_SECRET=self.secret,
-            SLACK_API_URL=self.fake.api_url,
-            DATABASE_URL=f"sqlite:///{Path(self._folder.name) / 'firebell.db'}",
-            FIREBELL_CONFIG=str(self.config_path),
-            FIREBELL_RUNBOOKS=str(self.runbooks),
-            FIREBELL_PORT=str(port),
+        env = serve_env(
+            self.fake,
+            signing_secret=self.secret,
+            database_url=f"sqlite:///{Path(self._folder.name) / 'firebell.db'}",
+            config=self.config_path,
+            runbooks=self.runbooks,
             LOG_LEVEL="WARNING",
         )
         self._log = (Path(self._folder.name) / "firebell.log").open("w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"],
-            env=env,
-            stdout=self._log,
-            stderr=self._log,
-            text=True,
-        )
-        deadline = time.monotonic() + 30
-        while not self._ready():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"firebell did not start:\n{self.log()}")
-            time.sleep(0.1)
+        try:
+            self.process, self.url = start_serve(env, output=self._log)
+        except RuntimeError as err:
+            raise SystemExit(f"{err}:\n{self.log()}") from None
         return self
 
     def stop(self) -> None:
@@ -247,26 +234,12 @@ class Tryout:
         found = re.search(r"^firebell_outbox_pending (\d+)", metrics, re.MULTILINE)
         return int(found.group(1)) if found else 0
 
-    def _ready(self) -> bool:
-        try:
-            return httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
 
 def _first_person(config: Config) -> str:
     for team in config.teams.values():
         if team.members:
             return team.members[0]
     return "U01ML1"
-
-
-def _free_port() -> int:
-    import socket  # noqa: PLC0415 - only here
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,57 +16,22 @@ from bot.store.db import Store
 from tests.fakeslack import FakeSlack
 from tests.fakesocket import FakeSocketMode, slash_command
 from tests.harness import SIGNING_SECRET
+from tests.serving import serve_env, start_serve
 from tests.slackrequests import SlackRequests
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _env(fake: FakeSlack, database_url: str, port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "FIREBELL_"))}
-    env.update(
-        SLACK_BOT_TOKEN=fake.bot_token,
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_URL=fake.api_url,
-        DATABASE_URL=database_url,
-        FIREBELL_CONFIG=str(ROOT / "tests" / "configs" / "e2e.yaml"),
-        FIREBELL_RUNBOOKS=str(ROOT / "runbooks"),
-        FIREBELL_PORT=str(port),
+def _env(fake: FakeSlack, database_url: str, **more: str) -> dict[str, str]:
+    return serve_env(
+        fake,
+        signing_secret=SIGNING_SECRET,
+        database_url=database_url,
+        config=ROOT / "tests" / "configs" / "e2e.yaml",
+        runbooks=ROOT / "runbooks",
         LOG_FORMAT="json",
+        **more,
     )
-    return env
-
-
-def _serve(
-    fake: FakeSlack, database_url: str, cwd: Path, *args: str, **env: str
-) -> tuple[subprocess.Popen[str], str]:
-    """Start `firebell serve [args]`; return it and its base URL once it is ready."""
-    port = _free_port()
-    process = subprocess.Popen(  # noqa: S603 - this test's own arguments
-        [sys.executable, "-m", "bot", "serve", *args],
-        cwd=cwd,
-        env={**_env(fake, database_url, port), **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"firebell exited: {process.communicate()[1]}")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    return process, url
 
 
 @pytest.fixture
@@ -76,7 +39,7 @@ def served(
     fake: FakeSlack, store: Store, database_url: str, tmp_path: Path
 ) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """A `firebell serve` subprocess against the fake Slack, and its base URL."""
-    process, url = _serve(fake, database_url, tmp_path)
+    process, url = start_serve(_env(fake, database_url), cwd=tmp_path)
     yield process, url
     if process.poll() is None:
         process.kill()
@@ -109,8 +72,10 @@ def test_serve_in_socket_mode_answers_over_the_websocket(
     fake.socket_url = endpoint.url
     process: subprocess.Popen[str] | None = None
     try:
-        process, url = _serve(
-            fake, database_url, tmp_path, "--socket-mode", SLACK_APP_TOKEN=fake.app_token
+        process, url = start_serve(
+            _env(fake, database_url, SLACK_APP_TOKEN=fake.app_token),
+            "--socket-mode",
+            cwd=tmp_path,
         )
         endpoint.wait_connected()
         ack = endpoint.deliver(
@@ -157,28 +122,9 @@ def test_serve_freezes_start_up_objects_and_reports_gc_pauses(
 
 def test_serve_migrates_an_empty_sqlite_database(fake: FakeSlack, tmp_path: Path) -> None:
     """On a fresh machine `firebell serve` creates and migrates its database, then is ready."""
-    port = _free_port()
-    env = _env(fake, f"sqlite:///{tmp_path / 'fresh.db'}", port)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        ready = False
-        while time.monotonic() < deadline and not ready:
-            try:
-                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        assert ready
-    finally:
-        process.terminate()
-        process.communicate(timeout=20)
+    process, _ = start_serve(_env(fake, f"sqlite:///{tmp_path / 'fresh.db'}"), cwd=tmp_path)
+    process.terminate()
+    process.communicate(timeout=20)
     assert process.returncode == 0
 
 
