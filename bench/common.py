@@ -37,7 +37,7 @@ from bot.config.model import Config
 from bot.store.db import make_engine
 from tests.fakeslack import APP_ID, TEAM_DOMAIN, TEAM_ID, FakeSlack
 from tests.slackrequests import sign
-from tests.workspace import config_people
+from tests.workspace import seed
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -202,11 +202,6 @@ def ms(seconds: float) -> str:
 # -- config and fake Slack ---------------------------------------------------------------
 
 
-def config_users(config: Config) -> list[str]:
-    """Every user ID the config names, and the declarer, so the fake knows them all."""
-    return sorted(config_people(config) | {DECLARER})
-
-
 def load_bench_config(path: Path = E2E_CONFIG) -> Config:
     return load_config(path)
 
@@ -293,11 +288,10 @@ class BenchFake(FakeSlack):
 
 
 def start_fake(config: Config) -> BenchFake:
-    """A started fake Slack that knows every user of `config`."""
+    """A started fake Slack that knows the people (and the declarer), channels and user
+    groups of `config`."""
     fake = BenchFake().start()
-    for user in config_users(config):
-        if user not in fake.users:
-            fake.add_user(user, user.lower())
+    seed(fake, config, also=(DECLARER,))
     assert isinstance(fake, BenchFake)
     return fake
 
