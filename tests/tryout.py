@@ -68,9 +68,10 @@ class Workspace:
                 continue
             verb = "updated" if message.ts in self._seen else "posted"
             self._seen[message.ts] = shown
-            yield f"{self.where(message.channel)} {verb}: {shown}"
+            yield f"{self.where(message.channel, channels)} {verb}: {shown}"
         for ephemeral in ephemerals[self._ephemerals:]:
-            yield f"{self.where(ephemeral.channel)} only {ephemeral.user} sees: {ephemeral.text}"
+            where = self.where(ephemeral.channel, channels)
+            yield f"{where} only {ephemeral.user} sees: {ephemeral.text}"
         self._ephemerals = len(ephemerals)
 
     def _snapshot(self) -> tuple[dict[str, Channel], list[Message], list[Ephemeral]]:
@@ -79,8 +80,9 @@ class Workspace:
         with fake._lock:
             return dict(fake.channels), list(fake.messages), list(fake.ephemerals)
 
-    def where(self, channel_id: str) -> str:
-        channel = self._snapshot()[0].get(channel_id)
+    def where(self, channel_id: str, channels: dict[str, Channel] | None = None) -> str:
+        """How a channel is shown: `[#name]`, or `[DM to U...]` for a direct message."""
+        channel = (self._snapshot()[0] if channels is None else channels).get(channel_id)
         if channel is None:
             return channel_id
         if channel.is_im:
