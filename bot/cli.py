@@ -44,9 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the HTTP server, Slack app and workers")
     serve.add_argument("--host", help="bind address (default FIREBELL_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default FIREBELL_PORT or 3000)")
-    serve.add_argument(
-        "--socket-mode", action="store_true", help="talk to Slack over Socket Mode"
-    )
+    serve.add_argument("--socket-mode", action="store_true", help="talk to Slack over Socket Mode")
     serve.set_defaults(func=_serve)
 
     check = sub.add_parser("check", help="validate the config and runbooks, print the plan")
@@ -58,12 +56,12 @@ def _parser() -> argparse.ArgumentParser:
     db_sub.add_parser("upgrade", help="migrate to the newest revision").set_defaults(
         func=_db_upgrade
     )
-    db_sub.add_parser("current", help="print the current revision").set_defaults(
-        func=_db_current
-    )
+    db_sub.add_parser("current", help="print the current revision").set_defaults(func=_db_current)
 
     manifest = sub.add_parser("manifest", help="print the Slack app manifest")
-    manifest.add_argument("--url", required=True, help="public base URL, e.g. https://bot.example.com")
+    manifest.add_argument(
+        "--url", required=True, help="public base URL, e.g. https://bot.example.com"
+    )
     manifest.set_defaults(func=_manifest)
     return parser
 
@@ -95,8 +93,12 @@ def _serve(args: argparse.Namespace) -> int:
     settings = _settings()
     secrets = [
         s.get_secret_value()
-        for s in (settings.slack_bot_token, settings.slack_signing_secret,
-                  settings.slack_app_token, settings.firebell_webhook_token)
+        for s in (
+            settings.slack_bot_token,
+            settings.slack_signing_secret,
+            settings.slack_app_token,
+            settings.firebell_webhook_token,
+        )
         if s is not None
     ]
     logs.configure(settings.log_level, settings.log_format, secrets=secrets)

@@ -25,20 +25,22 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.clock.kinds import KINDS, Kinds
+from bot.clock.scheduler import DeadlineClock
 from bot.config.load import load_config
 from bot.config.model import Config
-from bot.delivery.effects import SlackEffects
 from bot.delivery.pacing import ChannelPacer
 from bot.delivery.retry import Backoff
+from bot.delivery.slack import Slack
 from bot.delivery.worker import DeliveryWorker
-from bot.gcwatch import GcWatch, settle
 from bot.metrics import render_metrics
 from bot.runtime import Runtime
-from bot.scheduler import DeadlineClock
 from bot.settings import Settings
 from bot.slack.app import build_bolt_app
-from bot.store.db import Store, make_engine
+from bot.store.db import Info, Store, make_engine
+from bot.store.deadlines import NEXT_DUE
 from bot.store.migrate import is_at_head
+from bot.store.outbox import QUEUED
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +59,7 @@ class Tuning:
     socket_mode: bool = False
     deadline_poll: float = 5.0
     after_timeout: timedelta = timedelta(seconds=15)  # before retrying a timed-out call
-    # The process is firebell's own: freeze what start-up built out of the garbage
-    # collector's sight (`bot.gcwatch`). Off where firebell is a guest (the tests).
-    settle_gc: bool = True
+    kinds: Kinds = field(default_factory=lambda: KINDS)  # what each deadline kind does
 
 
 def create_app(
@@ -71,15 +71,11 @@ def create_app(
     store = Store(make_engine(settings.database_url))
     runtime = Runtime(config=config, store=store)
     client, bolt_client = _slack_clients(settings, token, tuning)
-    bolt = build_bolt_app(
-        runtime, client=bolt_client, token=token, signing_secret=signing_secret
-    )
+    bolt = build_bolt_app(runtime, client=bolt_client, token=token, signing_secret=signing_secret)
     handler = AsyncSlackRequestHandler(bolt)
-    gc_watch = GcWatch()
 
     async def slack_events(request: Request) -> Response:
-        async with store.foreground.running():
-            return await handler.handle(request)
+        return await handler.handle(request)
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -89,10 +85,6 @@ def create_app(
 
     async def metrics(_: Request) -> Response:
         body = await runtime.store.run(render_metrics, worker=app.state.worker)
-        body = "\n".join(
-            [body.rstrip("\n"), *runtime.group.metrics(), *gc_watch.metrics(),
-             *store.metrics(), ""]
-        )
         return PlainTextResponse(body, media_type="text/plain; version=0.0.4")
 
     @contextlib.asynccontextmanager
@@ -104,21 +96,23 @@ def create_app(
         http = httpx.AsyncClient(timeout=tuning.slack_timeout)
         worker = _delivery_worker(runtime, client=client, http=http, tuning=tuning)
         app.state.worker = worker
-        runtime.wake_delivery = worker.wake
         delivery = asyncio.create_task(worker.run(), name="outbox delivery")
         clock = _deadline_clock(runtime, on_fired=worker.wake, tuning=tuning)
         app.state.clock = clock
-        runtime.deadline_due = clock.due_at
-        store.start_checkpoints()
+
+        def committed(info: Info) -> None:
+            if info.get(QUEUED):
+                worker.wake()
+            if (due := info.get(NEXT_DUE)) is not None:
+                clock.due_at(due)
+
+        store.committed.append(committed)
         socket = await _start_socket_mode(bolt, settings) if tuning.socket_mode else None
-        if tuning.settle_gc:
-            settle()  # its own full collection is expected to be long: not timed
-        gc_watch.install()
         log.info("firebell is up (instance %s)", runtime.instance)
         try:
             yield
         finally:
-            gc_watch.uninstall()
+            store.committed.remove(committed)
             if socket is not None:
                 await socket.close_async()  # type: ignore[no-untyped-call]
             clock.stop()
@@ -126,7 +120,7 @@ def create_app(
             await delivery
             await http.aclose()
             await client.session.close()
-            await store.aclose()
+            await asyncio.to_thread(store.dispose)
             log.info("firebell stopped cleanly")
 
     app = Starlette(
@@ -147,7 +141,7 @@ def _delivery_worker(
     runtime: Runtime, *, client: AsyncWebClient, http: httpx.AsyncClient, tuning: Tuning
 ) -> DeliveryWorker:
     """The outbox worker of this process, delivering through `client`."""
-    effects = SlackEffects(
+    slack = Slack(
         client=client,
         store=runtime.store,
         config=runtime.config,
@@ -156,7 +150,7 @@ def _delivery_worker(
     )
     return DeliveryWorker(
         store=runtime.store,
-        effects=effects,
+        slack=slack,
         owner=f"firebell-{runtime.instance}",
         concurrency=tuning.delivery_concurrency,
         lease=tuning.lease,
@@ -176,6 +170,7 @@ def _deadline_clock(
         owner=f"firebell-{runtime.instance}",
         on_fired=on_fired,
         poll_interval=tuning.deadline_poll,
+        kinds=tuning.kinds,
     )
     clock.start()
     return clock

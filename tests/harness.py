@@ -31,7 +31,6 @@ FAST = Tuning(
     channel_per_second=50.0,
     channel_burst=10,
     deadline_poll=0.2,
-    settle_gc=False,  # the test process is not firebell's own
     after_timeout=timedelta(0),
 )
 

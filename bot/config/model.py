@@ -1,8 +1,8 @@
 """Typed models of firebell's YAML config (SPEC section 5).
 
 The models check the shape of each block; cross-references (teams named by areas,
-services naming areas and runbooks) are checked by `bot.config.load`, which knows the
-line each value came from.
+services naming areas and runbooks) are checked by `bot.config.references`, which knows
+the line each value came from.
 """
 
 from __future__ import annotations

@@ -150,9 +150,7 @@ def area_for(config: Config, *, service: str | None, area: str | None) -> str:
     if area is not None:
         key = _find(config.areas, area)
         if key is None:
-            raise UnknownAreaError(
-                f"no area '{escape(area)}': use one of {_choices(config.areas)}"
-            )
+            raise UnknownAreaError(f"no area '{escape(area)}': use one of {_choices(config.areas)}")
         return key
     if service_area is not None:
         return service_area

@@ -14,12 +14,13 @@ import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlmodel import Session
 
-from bot.delivery.effects import Claimed, Followup, SlackEffects
+from bot.delivery.effects import EFFECTS, Effect
 from bot.delivery.retry import (
     MAX_ATTEMPTS,
     Backoff,
@@ -29,9 +30,10 @@ from bot.delivery.retry import (
     RateLimitedError,
     TimedOutError,
 )
+from bot.delivery.slack import Claimed, Followup, Slack
 from bot.store import outbox
 from bot.store.db import Store, db_now
-from bot.store.incidents import incidents_by_id
+from bot.store.incidents import entries_by_id, incidents_by_id, messages_of
 
 log = logging.getLogger(__name__)
 CLAIM_INTERVAL = 0.01  # seconds between two claims of new lanes
@@ -55,7 +57,8 @@ class DeliveryWorker:
         self,
         *,
         store: Store,
-        effects: SlackEffects,
+        slack: Slack,
+        effects: Mapping[str, Effect] = EFFECTS,
         owner: str | None = None,
         concurrency: int = 16,
         lease: timedelta = timedelta(seconds=60),
@@ -64,6 +67,7 @@ class DeliveryWorker:
         after_timeout: timedelta = timedelta(seconds=15),
     ) -> None:
         self.store = store
+        self.slack = slack
         self.effects = effects
         self.owner = owner or f"worker-{uuid.uuid4().hex[:12]}"
         self.concurrency = concurrency
@@ -98,7 +102,7 @@ class DeliveryWorker:
             if free > 0:
                 last_claim = time.monotonic()
                 try:
-                    rows = await self.store.run(self._claim, limit=free)
+                    rows = await self.slack.run(self._claim, limit=free)
                 except Exception:
                     log.exception("claiming outbox rows failed; trying again shortly")
                     rows = []
@@ -136,19 +140,22 @@ class DeliveryWorker:
         rows = outbox.claim(
             session, owner=self.owner, now=db_now(session), lease=self.lease, limit=limit
         )
-        return _with_incidents(session, rows)
+        return _with_facts(session, rows)
 
     async def _drain(self, claimed: Claimed | None) -> None:
         while claimed is not None and not self._stopping:
-            # Each transaction and Slack call of a delivery first waits for foreground
-            # work in flight (`Store.run_with_info`, `SlackEffects`).
             outcome = await self._deliver(claimed)
-            claimed = await self.store.run(self._settle, claimed, outcome)
+            claimed = await self.slack.run(self._settle, claimed, outcome)
 
     async def _deliver(self, claimed: Claimed) -> DeliveryError | Followup | None:
         row = claimed.row
+        effect = self.effects.get(row.kind)
+        if effect is None:
+            return PermanentError(f"unknown outbox kind {row.kind!r}")
+        if row.incident_id is not None and claimed.incident is None:
+            return PermanentError(f"incident #{row.incident_id} does not exist")
         try:
-            return await self.effects.deliver(claimed)
+            return await effect(self.slack, claimed)
         except DeliveryError as err:
             return err
         except Exception as err:
@@ -210,18 +217,24 @@ class DeliveryWorker:
         nxt = outbox.claim(
             session, owner=self.owner, now=now, lease=self.lease, limit=1, lane=row.lane
         )
-        return _with_incidents(session, nxt)[0] if nxt else None
+        return _with_facts(session, nxt)[0] if nxt else None
 
 
-def _with_incidents(session: Session, leased: list[outbox.Leased]) -> list[Claimed]:
-    """The claimed rows with their incidents, read in the claiming transaction."""
+def _with_facts(session: Session, leased: list[outbox.Leased]) -> list[Claimed]:
+    """The claimed rows with their incidents and timeline entries, read in the claiming
+    transaction."""
     ids = {one.row.incident_id for one in leased if one.row.incident_id is not None}
     incidents = incidents_by_id(session, incident_ids=ids) if ids else {}
+    shown = messages_of(session, incident_ids=ids) if ids else {}
+    entry_ids = {int(e) for one in leased if (e := one.row.payload.get("entry")) is not None}
+    entries = entries_by_id(session, entry_ids=entry_ids) if entry_ids else {}
     return [
         Claimed(
             one.row,
             incidents.get(one.row.incident_id) if one.row.incident_id else None,
+            entries.get(int(one.row.payload["entry"])) if "entry" in one.row.payload else None,
             one.earlier_attempt,
+            tuple(shown.get(one.row.incident_id, ())) if one.row.incident_id else (),
         )
         for one in leased
     ]

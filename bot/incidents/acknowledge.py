@@ -8,13 +8,14 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.config.model import Config
-from bot.core.escaping import mention
 from bot.core.states import State
-from bot.incidents import messages
-from bot.incidents.changes import open_for_change
-from bot.incidents.escalation import RESPONSE_KINDS, schedule_status_reminder
+from bot.incidents import queue
+from bot.incidents.changes import id_of
+from bot.incidents.errors import UnknownIncidentError
+from bot.incidents.escalation import RESPONSE_KINDS
 from bot.incidents.records import record
-from bot.incidents.wording import ago
+from bot.incidents.reminders import schedule_status_reminder
+from bot.store.db import db_now
 from bot.store.deadlines import cancel_deadlines
 from bot.store.incidents import lock_incident
 from bot.store.tables import Incident
@@ -28,35 +29,39 @@ class Acknowledged:
     changed: bool
 
 
-def acknowledge(
-    session: Session, config: Config, *, incident_id: int, actor: str
-) -> Acknowledged:
+def acknowledge(session: Session, config: Config, *, incident_id: int, actor: str) -> Acknowledged:
     """Record who acknowledged and when, and stop the response clock. Idempotent."""
-    current = lock_incident(session, incident_id=incident_id)
-    if current is not None and State(current.state) != State.OPEN:
-        return Acknowledged(current, changed=False)
-    incident, now = open_for_change(session, incident_id)
+    incident = lock_incident(session, incident_id=incident_id)
+    if incident is None:
+        raise UnknownIncidentError(f"#{incident_id}")
+    if State(incident.state) != State.OPEN:
+        return Acknowledged(incident, changed=False)
+    now = db_now(session)
     mark_acknowledged(session, incident, actor=actor, now=now)
     schedule_status_reminder(session, config, incident, now=now)
-    messages.refresh(session, incident, now=now)
+    queue.refresh(session, incident, now=now)
     return Acknowledged(incident, changed=True)
 
 
 def mark_acknowledged(session: Session, incident: Incident, *, actor: str, now: datetime) -> None:
-    """Move an open incident to acknowledged, with its timeline entry and channel post.
+    """Move an open incident to acknowledged and cancel its pending response deadlines,
+    with its timeline entry and channel post.
 
     Also used when an incident is mitigated or resolved before anybody acknowledged it:
     whoever does that evidently has it.
     """
-    took = ago(now - incident.declared_at)
-    cancel_deadlines(session, incident_id=incident.id or 0, kinds=RESPONSE_KINDS)
+    cancel_deadlines(session, incident_id=id_of(incident), kinds=RESPONSE_KINDS)
     incident.state = State.ACKNOWLEDGED.value
     incident.acknowledged_by = actor
     incident.acknowledged_at = now
     session.add(incident)
-    text = f"{mention(actor)} acknowledged {incident.ref} after {took}"
-    if incident.response_deadline is not None:
-        late = now - incident.response_deadline
-        text += f", {ago(late)} past the deadline" if late.total_seconds() > 0 else ", in time"
-    record(session, incident, at=now, actor=actor, kind="acknowledged", text=text)
-    messages.post_in_channel(session, incident, f":white_check_mark: {text}.", now=now)
+    deadline = incident.response_deadline
+    record(
+        session,
+        incident,
+        "acknowledged",
+        at=now,
+        actor=actor,
+        post=True,
+        deadline=deadline.isoformat() if deadline else None,
+    )

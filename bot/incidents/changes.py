@@ -1,4 +1,4 @@
-"""Shared steps of the use cases that change an existing incident."""
+"""The first step of every use case that changes an existing incident."""
 
 from __future__ import annotations
 
@@ -14,10 +14,20 @@ from bot.store.tables import Incident
 
 
 def open_for_change(session: Session, incident_id: int) -> tuple[Incident, datetime]:
-    """Lock an unresolved incident for this transaction; return it with the time."""
+    """Lock an unresolved incident for this transaction; return it with the time.
+
+    Every change takes this lock first, so two changes of one incident run one after
+    the other and the second reads everything the first wrote.
+    """
     incident = lock_incident(session, incident_id=incident_id)
     if incident is None:
         raise UnknownIncidentError(f"#{incident_id}")
     if State(incident.state) == State.RESOLVED:
         raise IncidentClosedError(incident.ref)
     return incident, db_now(session)
+
+
+def id_of(incident: Incident) -> int:
+    """The database id of an incident that is in the database."""
+    assert incident.id is not None  # noqa: S101 - flushed before anything refers to it
+    return incident.id

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 
 class UserError(Exception):
-    """A request that cannot be done as asked; `str(err)` is shown to the user."""
+    """A request that cannot be done as asked; `str(err)` is shown to the user.
 
+    `field` names the form field at fault (`title`, `severity`, `scope`), if any.
+    """
 
-class NotInIncidentChannelError(UserError):
-    """A subcommand that only works in an incident channel was used elsewhere."""
-
-    def __init__(self, subcommand: str) -> None:
-        super().__init__(
-            f"`/incident {subcommand}` works in an incident channel (`#inc-<n>-...`). "
-            "Run it there, or use `/incident list` to find the incident."
-        )
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class UnknownIncidentError(UserError):

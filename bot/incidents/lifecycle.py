@@ -6,19 +6,17 @@ from sqlalchemy import exists, select
 from sqlmodel import Session, col
 
 from bot.config.model import Config
-from bot.core.deadlines import response_deadline
-from bot.core.escaping import escape, mention
-from bot.core.raci import Page, resolve_ref, who_to_page
+from bot.core.raci import who_to_page
 from bot.core.severity import SeverityError, parse_severity
 from bot.core.states import State, TransitionError, transition
-from bot.incidents import messages
+from bot.incidents import queue
 from bot.incidents.acknowledge import mark_acknowledged
 from bot.incidents.changes import open_for_change
 from bot.incidents.errors import UserError
-from bot.incidents.escalation import schedule_response, schedule_status_reminder
-from bot.incidents.paging import page_people, paged_users
+from bot.incidents.escalation import schedule_response
+from bot.incidents.paging import page_people, paged
 from bot.incidents.records import record
-from bot.incidents.wording import ago
+from bot.incidents.reminders import schedule_status_reminder
 from bot.store.deadlines import cancel_deadlines
 from bot.store.tables import Incident, OutboxMessage
 
@@ -37,7 +35,11 @@ def _text(text: str, what: str, example: str) -> str:
 def change_severity(
     session: Session, config: Config, *, incident_id: int, actor: str, severity: str
 ) -> Incident:
-    """Move to another severity; its deadline and paging scope follow."""
+    """Move to another severity; its deadline and paging scope follow.
+
+    While nobody has acknowledged, whoever the new scope adds and was never paged for
+    this incident is paged now.
+    """
     try:
         new = parse_severity(severity)
     except SeverityError as err:
@@ -47,50 +49,37 @@ def change_severity(
     if new == old:
         raise UserError(f"{incident.ref} is already {new}.")
     incident.severity = new
-    if State(incident.state) == State.OPEN:
-        schedule_response(session, config, incident, now=now)
-    else:
-        incident.response_deadline = response_deadline(config, new, incident.declared_at)
+    schedule_response(session, config, incident, now=now)
+    if State(incident.state) != State.OPEN:
         schedule_status_reminder(session, config, incident, now=now)
-    text = f"{mention(actor)} changed the severity of {incident.ref} from {old} to {new}"
-    record(
-        session,
-        incident,
-        at=now,
-        actor=actor,
-        kind="severity_changed",
-        text=text,
-        data={"from": old, "to": new},
-    )
-    messages.post_in_channel(session, incident, f":arrows_counterclockwise: {text}.", now=now)
-
+    change = {"from": old, "to": new}
+    record(session, incident, "severity_changed", at=now, actor=actor, post=True, **change)
     policy = config.severities[new]
     if State(incident.state) == State.OPEN:
-        already = paged_users(session, incident)
-        fresh = [
-            p
-            for p in who_to_page(config, incident.area, policy.notify, now)
-            if p.user not in already
-        ]
-        page_people(
+        already = paged(session, incident)
+        scope = who_to_page(config, incident.area, policy.notify, now)
+        fresh = [p for p in scope if p.user not in already]
+        paging = page_people(
             session,
-            config,
             incident,
             fresh,
             actor="firebell",
-            reason=f"severity raised to {new}",
-            level=incident.escalation_level,
+            reason={"cause": "severity", "severity": new},
+            step=incident.escalation_level,
             now=now,
+            already=already,
         )
+        queue.send(session, incident, *paging.messages, now=now)
     channel = config.channels.announcements
     if policy.notify in ("everyone", "owning_team") and channel:
-        lane = f"inc:{incident.id}:announcement:{channel}"
+        lane = f"{queue.channel_lane(incident)}:announcement:{channel}"
         announced = session.execute(
             select(exists().where(col(OutboxMessage.lane) == lane))
         ).scalar_one()
         if not announced:
-            messages.mirror(session, incident, channel=channel, role="announcement", now=now)
-    messages.refresh(session, incident, now=now)
+            mirror = queue.mirror(incident, channel=channel, role="announcement")
+            queue.send(session, incident, mirror, now=now)
+    queue.refresh(session, incident, now=now)
     return incident
 
 
@@ -98,11 +87,9 @@ def set_lead(session: Session, *, incident_id: int, actor: str, lead: str) -> In
     """Make `lead` the incident lead (commander)."""
     incident, now = open_for_change(session, incident_id)
     incident.lead = lead
-    text = f"{mention(actor)} made {mention(lead)} the incident lead"
-    record(session, incident, at=now, actor=actor, kind="lead_set", text=text, data={"lead": lead})
-    messages.send(session, incident, "invite", now=now, users=[lead])
-    messages.post_in_channel(session, incident, f":crown: {text}.", now=now)
-    messages.refresh(session, incident, now=now)
+    record(session, incident, "lead_set", at=now, actor=actor, post=True, lead=lead)
+    queue.send(session, incident, queue.to_channel(incident, "invite", users=[lead]), now=now)
+    queue.refresh(session, incident, now=now)
     return incident
 
 
@@ -110,7 +97,7 @@ def add_note(session: Session, *, incident_id: int, actor: str, text: str) -> In
     """Add a timeline entry in the user's words."""
     note = _text(text, "note", "/incident note Rolled back the prompt change")
     incident, now = open_for_change(session, incident_id)
-    record(session, incident, at=now, actor=actor, kind="note", text=escape(note))
+    record(session, incident, "note", at=now, actor=actor, text=note)
     return incident
 
 
@@ -121,44 +108,10 @@ def post_status(
     status = _text(text, "status", "/incident status Error rate back to normal, watching")
     incident, now = open_for_change(session, incident_id)
     incident.last_status_at = now
-    if State(incident.state) != State.OPEN:
-        schedule_status_reminder(session, config, incident, now=now)
-    record(session, incident, at=now, actor=actor, kind="status", text=escape(status))
-    messages.post_in_channel(
-        session,
-        incident,
-        f":mega: *Status update* from {mention(actor)}: {escape(status)}",
-        now=now,
-    )
-    messages.refresh(session, incident, now=now)
+    schedule_status_reminder(session, config, incident, now=now)
+    record(session, incident, "status", at=now, actor=actor, post=True, text=status)
+    queue.refresh(session, incident, now=now)
     return incident
-
-
-def page_now(
-    session: Session, config: Config, *, incident_id: int, actor: str, target: str
-) -> list[Page]:
-    """Page a team (through its on-call) or a person right away."""
-    incident, now = open_for_change(session, incident_id)
-    if target not in config.teams and not target.startswith(("U", "W")):
-        teams = ", ".join(sorted(config.teams)) or "none configured"
-        raise UserError(
-            f"'{escape(target)}' is neither a team nor a user. "
-            f"Try `/incident page @someone` or a team: {teams}."
-        )
-    pages = [Page(user, "consulted", team) for user, team in resolve_ref(config, target, now)]
-    if not pages:
-        raise UserError(f"Team {target!r} has nobody to page: add members or an on-call.")
-    page_people(
-        session,
-        config,
-        incident,
-        pages,
-        actor=actor,
-        reason=f"paged by {mention(actor)}",
-        level=incident.escalation_level,
-        now=now,
-    )
-    return pages
 
 
 def mitigate(session: Session, config: Config, *, incident_id: int, actor: str) -> Incident:
@@ -170,13 +123,11 @@ def mitigate(session: Session, config: Config, *, incident_id: int, actor: str) 
         raise UserError(f"{incident.ref} cannot be mitigated: {err}.") from err
     if State(incident.state) == State.OPEN:
         mark_acknowledged(session, incident, actor=actor, now=now)
-        schedule_status_reminder(session, config, incident, now=now)
     incident.state = State.MITIGATED.value
     incident.mitigated_at = now
-    text = f"{mention(actor)} marked {incident.ref} mitigated"
-    record(session, incident, at=now, actor=actor, kind="mitigated", text=text)
-    messages.post_in_channel(session, incident, f":large_yellow_circle: {text}.", now=now)
-    messages.refresh(session, incident, now=now)
+    schedule_status_reminder(session, config, incident, now=now)
+    record(session, incident, "mitigated", at=now, actor=actor, post=True)
+    queue.refresh(session, incident, now=now)
     return incident
 
 
@@ -192,25 +143,6 @@ def resolve(
     incident.resolved_at = now
     incident.resolved_by = actor
     incident.summary = summary.strip()[:MAX_TEXT]
-    acked = incident.acknowledged_at or now
-    lines = [
-        f":white_check_mark: *{incident.ref} resolved* by {mention(actor)}",
-        f"Time to acknowledge: {ago(acked - incident.declared_at)}",
-        f"Time to resolve: {ago(now - incident.declared_at)}",
-    ]
-    if incident.mitigated_at:
-        lines.insert(2, f"Time to mitigate: {ago(incident.mitigated_at - incident.declared_at)}")
-    if incident.summary:
-        lines.append(f"Summary: {escape(incident.summary)}")
-    record(
-        session,
-        incident,
-        at=now,
-        actor=actor,
-        kind="resolved",
-        text=f"{mention(actor)} resolved {incident.ref}",
-        data={"summary": incident.summary},
-    )
-    messages.post_in_channel(session, incident, "\n".join(lines), now=now)
-    messages.refresh(session, incident, now=now)
+    record(session, incident, "resolved", at=now, actor=actor, post=True, summary=incident.summary)
+    queue.refresh(session, incident, now=now)
     return incident

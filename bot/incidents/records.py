@@ -1,48 +1,53 @@
-"""Timeline entries and audit records, written together."""
+"""Timeline entries and audit records: the facts of what happened, written together.
+
+Both are append-only: written with Core statements at once (the rest of the
+transaction reads them), never through the ORM's unit of work.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import insert
+from sqlmodel import Session, col
 
-from bot.store.batch import add_row
+from bot.incidents import queue
+from bot.incidents.changes import id_of
 from bot.store.tables import AuditRecord, Incident, TimelineEntry
+
+# Built once: building a statement costs more than running it.
+_ENTRY = insert(TimelineEntry).returning(col(TimelineEntry.id))
+_AUDIT = insert(AuditRecord)
 
 
 def record(
     session: Session,
     incident: Incident,
+    kind: str,
     *,
     at: datetime,
     actor: str,
-    kind: str,
-    text: str,
-    data: dict[str, Any] | None = None,
-) -> None:
-    """Add a timeline entry to `incident` and the matching audit record."""
-    assert incident.id is not None  # noqa: S101 - flushed before anything is recorded
-    add_row(
-        session,
-        TimelineEntry,
-        {
-            "incident_id": incident.id,
-            "at": at,
-            "actor": actor,
-            "kind": kind,
-            "text": text,
-            "data": data or {},
-        },
-    )
-    add_row(
-        session,
-        AuditRecord,
+    post: bool = False,
+    **data: Any,
+) -> int:
+    """Add a `kind` entry with `data` to the timeline, and its audit record; return the
+    entry's id. With `post`, the entry is also told in the incident channel (worded
+    when sent)."""
+    connection = session.connection()
+    iid = id_of(incident)
+    values = {"incident_id": iid, "at": at, "actor": actor, "kind": kind, "data": data}
+    entry = int(connection.execute(_ENTRY, values).scalar_one() or 0)
+    connection.execute(
+        _AUDIT,
         {
             "at": at,
             "actor": actor,
             "action": f"incident.{kind}",
-            "incident_id": incident.id,
-            "detail": {"incident": incident.ref, "text": text, **(data or {})},
+            "incident_id": iid,
+            "detail": {"incident": incident.ref, "entry": entry, **data},
         },
     )
+    if post:
+        queue.send(session, incident, queue.post_entry(incident, entry), now=at)
+    return entry

@@ -9,7 +9,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime
-from bot.slack import actions, commands, modal
+from bot.slack import buttons, declaring, subcommands
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +40,9 @@ def build_bolt_app(
         # returns saves the 10 ms Bolt otherwise spends polling for the ack.
         process_before_response=True,
     )
-    commands.register(app, runtime)
-    modal.register(app, runtime)
-    actions.register(app, runtime)
+    subcommands.register(app, runtime)
+    declaring.register(app, runtime)
+    buttons.register(app, runtime)
     return app
 
 

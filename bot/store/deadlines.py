@@ -1,9 +1,12 @@
 """Deadline rows: add, cancel, and claim the due ones exactly once.
 
-A due row is claimed inside the transaction that acts on it: on PostgreSQL with
-`FOR UPDATE SKIP LOCKED` (replicas skip rows another replica is firing), on SQLite under
-its single write lock. `fired_at` is set in that same transaction, so a row fires once
-however many processes race for it, and a crash mid-way leaves it due.
+Rows are written with Core statements on the transaction's connection, at once (the
+rest of the transaction reads them), never through the ORM's unit of work: a loaded
+`Deadline` is only read. A due row is claimed inside the transaction that acts on it:
+on PostgreSQL with `FOR UPDATE SKIP LOCKED` (replicas skip rows another replica is
+firing), on SQLite under its single write lock. `fired_at` is set in that same
+transaction, so a row fires once however many processes race for it, and a crash
+mid-way leaves it due.
 """
 
 from __future__ import annotations
@@ -12,78 +15,98 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import false, func, select, update
+from sqlalchemy import bindparam, false, func, insert, select, update
 from sqlmodel import Session, col
 
-from bot.store.batch import add_row
 from bot.store.tables import Deadline
 
-NEXT_DUE = "firebell.next_due"
+NEXT_DUE = "firebell.next_due"  # session.info: the earliest deadline a transaction added
+# Built once: building a statement costs more than running it.
+_INSERT = insert(Deadline)
+_CANCEL_ALL = (
+    update(Deadline)
+    .where(
+        col(Deadline.incident_id) == bindparam("iid"),
+        col(Deadline.fired_at).is_(None),
+        col(Deadline.cancelled).is_(False),
+    )
+    .values(cancelled=True)
+)
+_CANCEL = _CANCEL_ALL.where(col(Deadline.kind).in_(bindparam("kinds", expanding=True)))
+
+
+def incident_key(incident_id: int, kind: str) -> str:
+    """The schedule of one kind of deadline of one incident."""
+    return f"incident:{incident_id}:{kind}"
 
 
 def add_deadline(
     session: Session,
     *,
-    incident_id: int,
+    key: str,
     kind: str,
     due_at: datetime,
-    level: int = 0,
+    incident_id: int | None = None,
     data: dict[str, Any] | None = None,
 ) -> None:
-    """Add a deadline; the committing caller learns the earliest new due time."""
-    add_row(
-        session,
-        Deadline,
-        {
-            "incident_id": incident_id,
-            "kind": kind,
-            "due_at": due_at,
-            "level": level,
-            "data": data or {},
-            "cancelled": False,
-        },
-    )
+    """Add the pending row of schedule `key` (one may be pending: cancel it first)."""
+    values = {"key": key, "kind": kind, "due_at": due_at, "incident_id": incident_id}
+    session.connection().execute(_INSERT, {**values, "data": data or {}})
     earliest = session.info.get(NEXT_DUE)
     if earliest is None or due_at < earliest:
         session.info[NEXT_DUE] = due_at
+
+
+def mark_fired(session: Session, *, deadline_id: int, now: datetime, owner: str) -> None:
+    """Record that `owner` fires the deadline, in the transaction that acts on it."""
+    session.connection().execute(
+        update(Deadline).where(col(Deadline.id) == deadline_id).values(fired_at=now, fired_by=owner)
+    )
+
+
+def cancel_deadline(session: Session, *, deadline_id: int) -> None:
+    """Cancel one pending deadline."""
+    session.connection().execute(
+        update(Deadline).where(col(Deadline.id) == deadline_id).values(cancelled=True)
+    )
 
 
 def cancel_deadlines(
     session: Session, *, incident_id: int, kinds: Iterable[str] | None = None
 ) -> int:
     """Cancel an incident's pending deadlines (of `kinds`, or all); return how many."""
-    query = update(Deadline).where(
-        col(Deadline.incident_id) == incident_id,
-        col(Deadline.fired_at).is_(None),
-        col(Deadline.cancelled).is_(False),
-    )
-    if kinds is not None:
-        query = query.where(col(Deadline.kind).in_(list(kinds)))
-    return int(session.execute(query.values(cancelled=True)).rowcount)  # type: ignore[attr-defined]
+    if kinds is None:
+        result = session.connection().execute(_CANCEL_ALL, {"iid": incident_id})
+    else:
+        params = {"iid": incident_id, "kinds": list(kinds)}
+        result = session.connection().execute(_CANCEL, params)
+    return int(result.rowcount)
 
 
-def pending_deadlines(session: Session, *, incident_id: int) -> list[Deadline]:
-    """An incident's deadlines still to fire, earliest first."""
-    return list(
-        session.execute(
-            select(Deadline)
-            .where(
-                col(Deadline.incident_id) == incident_id,
-                col(Deadline.fired_at).is_(None),
-                col(Deadline.cancelled).is_(False),
-            )
-            .order_by(col(Deadline.due_at), col(Deadline.id))
-        ).scalars()
-    )
+def pending_deadline(session: Session, *, key: str) -> Deadline | None:
+    """The row of schedule `key` still to fire, if any."""
+    return session.execute(
+        select(Deadline).where(
+            col(Deadline.key) == key,
+            col(Deadline.fired_at).is_(None),
+            col(Deadline.cancelled).is_(False),
+        )
+    ).scalar_one_or_none()
 
 
 def lock_due(
-    session: Session, *, now: datetime, limit: int, skip: Collection[int] = ()
+    session: Session,
+    *,
+    now: datetime,
+    limit: int,
+    kinds: Collection[str],
+    skip: Collection[int] = (),
 ) -> list[Deadline]:
-    """Lock up to `limit` due deadlines (not in `skip`), earliest first.
+    """Lock up to `limit` due deadlines of `kinds` (not in `skip`), earliest first.
 
-    On PostgreSQL rows locked by another transaction are skipped, so replicas take
-    disjoint batches; the caller marks what it fires with `mark_fired`.
+    Rows of other kinds are left for a process that knows them (a newer replica in a
+    rolling upgrade). On PostgreSQL rows locked by another transaction are skipped, so
+    replicas take disjoint batches.
     """
     query = (
         select(Deadline)
@@ -91,6 +114,7 @@ def lock_due(
             col(Deadline.fired_at).is_(None),
             col(Deadline.cancelled) == false(),  # matches the partial index ix_deadline_pending
             col(Deadline.due_at) <= now,
+            col(Deadline.kind).in_(list(kinds)),
         )
         .order_by(col(Deadline.due_at), col(Deadline.id))
         .limit(limit)
@@ -102,17 +126,15 @@ def lock_due(
     return list(session.execute(query).scalars())
 
 
-def mark_fired(session: Session, deadline: Deadline, *, now: datetime, owner: str) -> None:
-    """Record that `owner` fired `deadline` (in the transaction that acts on it)."""
-    deadline.fired_at = now
-    deadline.fired_by = owner
-    session.add(deadline)
-
-
-def next_due_at(session: Session) -> datetime | None:
-    """When the earliest pending deadline is due."""
-    return session.execute(
-        select(func.min(Deadline.due_at)).where(
-            col(Deadline.fired_at).is_(None), col(Deadline.cancelled) == false()
-        )
-    ).scalar_one_or_none()
+def next_due_at(
+    session: Session, *, kinds: Collection[str], skip: Collection[int] = ()
+) -> datetime | None:
+    """When the earliest pending deadline of `kinds` (not in `skip`) is due."""
+    query = select(func.min(Deadline.due_at)).where(
+        col(Deadline.fired_at).is_(None),
+        col(Deadline.cancelled) == false(),
+        col(Deadline.kind).in_(list(kinds)),
+    )
+    if skip:
+        query = query.where(col(Deadline.id).not_in(list(skip)))
+    return session.execute(query).scalar_one_or_none()

@@ -2,85 +2,83 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
-from pydantic_core import PydanticUndefined
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
-from bot.store.batch import insert_returning
-from bot.store.tables import Counter, Incident, IncidentMessage, TimelineEntry, as_loaded
+from bot.store.tables import Counter, Incident, IncidentMessage, TimelineEntry
 
 _INCIDENT_COUNTER = "incident"
 
 
-_COUNTER = Counter.__table__  # type: ignore[attr-defined]
-_TAKE_NUMBERS = (
-    update(_COUNTER)
-    .where(_COUNTER.c.name == _INCIDENT_COUNTER)
-    .values(value=_COUNTER.c.value + bindparam("count"))
-    .returning(_COUNTER.c.value)
+# Built once: building a statement costs more than running it, on every declaration.
+_TAKE_NUMBER = (
+    update(Counter)
+    .where(col(Counter.name) == _INCIDENT_COUNTER)
+    .values(value=col(Counter.value) + 1)
+    .returning(col(Counter.value))
 )
-
-_INCIDENT = Incident.__table__  # type: ignore[attr-defined]
-_INCIDENT_DEFAULTS: dict[str, Any] = {
-    name: field.default
-    for name, field in Incident.model_fields.items()
-    if name != "id" and field.default is not PydanticUndefined
+_NUMBER = (
+    update(Incident)
+    .where(col(Incident.id) == bindparam("b_id"))
+    .values(number=bindparam("number"), channel_name=bindparam("channel_name"))
+)
+_BY_REQUEST = select(col(Incident.id)).where(col(Incident.request_key) == bindparam("key"))
+_INSERTS = {
+    dialect: make_insert(Incident)
+    .on_conflict_do_nothing(index_elements=["request_key"])
+    .returning(col(Incident.id))
+    for dialect, make_insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
 }
-_BY_REQUESTS = select(_INCIDENT.c.id, _INCIDENT.c.request_key).where(
-    _INCIDENT.c.request_key.in_(bindparam("keys", expanding=True))
-)
 
 
-def take_incident_numbers(session: Session, count: int) -> list[int]:
-    """Take the next `count` `INC-<n>` numbers; concurrent declarations queue on the
-    counter's row lock.
+def take_incident_number(session: Session) -> int:
+    """The next `INC-<n>` number; concurrent declarations queue on the counter's row lock.
 
-    The numbers are taken inside the declaring transaction, so a rolled-back
-    declaration gives its number back and numbers stay gapless.
+    Taken inside the declaring transaction, so a rolled-back declaration gives its
+    number back and numbers stay gapless; taken last in it, so the lock is held briefly.
     """
-    if count <= 0:
-        return []
-    # On the connection, not the session: an ORM-enabled UPDATE ... RETURNING costs
-    # several times as much, for nothing the session needs to know.
-    last = session.connection().execute(_TAKE_NUMBERS, {"count": count}).scalar_one_or_none()
-    if last is None:
+    taken = session.connection().execute(_TAKE_NUMBER).scalar_one_or_none()
+    if taken is None:
         raise RuntimeError("the incident counter is missing: run `firebell db upgrade`")
-    return list(range(int(last) - count + 1, int(last) + 1))
+    return int(taken)
 
 
-def insert_incidents(session: Session, rows: list[dict[str, Any]]) -> list[Incident]:
-    """Insert incidents in one statement (columns not given take their defaults) and
-    return them, in the order given; every row needs its own `number`.
-
-    The returned objects are not in the session (never `add` them): they show the rows
-    as inserted, and later changes load the incident as every other use case does.
-    Flushing them through the unit of work instead cost three times as much, on the
-    hottest path there is (every declaration); so did `Incident(**row)` (`as_loaded`).
-    """
-    if not rows:
-        return []
-    full = [{**_INCIDENT_DEFAULTS, **row} for row in rows]
-    inserted = insert_returning(session, Incident, full, ("id", "number"))
-    ids = {number: incident_id for incident_id, number in inserted}
-    return [as_loaded(Incident, row, id=ids[row["number"]]) for row in full]
+def insert_incident(session: Session, **values: Any) -> Incident | None:
+    """Insert an incident (its number comes later: `take_incident_number`) and return
+    it; None when another incident already has its `request_key`."""
+    statement = _INSERTS[session.get_bind().dialect.name]
+    inserted = session.connection().execute(statement, {**values, "channel_name": ""})
+    incident_id = inserted.scalar_one_or_none()
+    if incident_id is None:
+        return None
+    # The row as inserted, known to the session without reading it back.
+    incident = Incident(id=incident_id, channel_name="", **values)
+    make_transient_to_detached(incident)
+    session.add(incident)
+    return incident
 
 
-def insert_incident(session: Session, **values: Any) -> Incident:
-    """Insert one incident; see `insert_incidents`."""
-    return insert_incidents(session, [values])[0]
+def number_incident(
+    session: Session, incident: Incident, number: int, name: Callable[[int, str], str]
+) -> None:
+    """Give the incident its number and the channel name `name(number, title)`."""
+    values = {"number": number, "channel_name": name(number, incident.title)}
+    session.connection().execute(_NUMBER, {"b_id": incident.id, **values})
+    for key, value in values.items():
+        set_committed_value(incident, key, value)
 
 
-def incident_ids_by_request(session: Session, *, request_keys: Collection[str]) -> dict[str, int]:
-    """The incidents these Slack requests already declared: request key -> incident id."""
-    if not request_keys:
-        return {}
-    # Asked on every declaration and nearly always answered "none": ask the connection
-    # for ids alone, and let the caller load an incident only when there is one.
-    found = session.connection().execute(_BY_REQUESTS, {"keys": list(request_keys)})
-    return {key: incident_id for incident_id, key in found}
+def incident_by_request(session: Session, *, request_key: str) -> Incident | None:
+    """The incident this Slack request already declared, if any."""
+    found = session.connection().execute(_BY_REQUEST, {"key": request_key}).scalar_one_or_none()
+    return None if found is None else session.get(Incident, found)
 
 
 def get_incident(session: Session, *, incident_id: int) -> Incident | None:
@@ -88,37 +86,33 @@ def get_incident(session: Session, *, incident_id: int) -> Incident | None:
     return session.get(Incident, incident_id)
 
 
-def lock_incident(
-    session: Session, *, incident_id: int, skip_locked: bool = False
-) -> Incident | None:
-    """The incident, locked for update until the transaction ends (PostgreSQL).
-
-    With `skip_locked`, None also when another transaction holds the lock.
-    """
+def lock_incident(session: Session, *, incident_id: int) -> Incident | None:
+    """The incident, locked for update until the transaction ends (PostgreSQL), as the
+    latest committed change left it."""
     return session.execute(
         select(Incident)
         .where(col(Incident.id) == incident_id)
-        .with_for_update(skip_locked=skip_locked)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).scalar_one_or_none()
 
 
-def incidents_by_id(session: Session, *, incident_ids: Collection[int]) -> dict[int, Incident]:
-    """These incidents, by id."""
-    rows = session.execute(select(Incident).where(col(Incident.id).in_(list(incident_ids))))
-    return {row.id: row for row in rows.scalars() if row.id is not None}
-
-
-def lock_incidents(
-    session: Session, *, incident_ids: Collection[int]
-) -> dict[int, Incident]:
+def lock_incidents(session: Session, *, incident_ids: Collection[int]) -> dict[int, Incident]:
     """Lock these incidents, skipping any another transaction holds; by id."""
     rows = session.execute(
         select(Incident)
         .where(col(Incident.id).in_(list(incident_ids)))
         .order_by(col(Incident.id))
         .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
     ).scalars()
     return {row.id: row for row in rows if row.id is not None}
+
+
+def incidents_by_id(session: Session, *, incident_ids: Collection[int]) -> dict[int, Incident]:
+    """These incidents, by id."""
+    rows = session.execute(select(Incident).where(col(Incident.id).in_(list(incident_ids))))
+    return {row.id: row for row in rows.scalars() if row.id is not None}
 
 
 def incident_by_number(session: Session, *, number: int) -> Incident | None:
@@ -161,6 +155,14 @@ def timeline(session: Session, *, incident_id: int) -> Sequence[TimelineEntry]:
     )
 
 
+def entries_by_id(session: Session, *, entry_ids: Collection[int]) -> dict[int, TimelineEntry]:
+    """These timeline entries, by id."""
+    rows = session.execute(
+        select(TimelineEntry).where(col(TimelineEntry.id).in_(list(entry_ids)))
+    ).scalars()
+    return {row.id: row for row in rows if row.id is not None}
+
+
 def incident_messages(session: Session, *, incident_id: int) -> Sequence[IncidentMessage]:
     """The Slack messages that show this incident."""
     return (
@@ -172,6 +174,21 @@ def incident_messages(session: Session, *, incident_id: int) -> Sequence[Inciden
         .scalars()
         .all()
     )
+
+
+def messages_of(
+    session: Session, *, incident_ids: Collection[int]
+) -> dict[int, list[IncidentMessage]]:
+    """The Slack messages that show each of these incidents."""
+    rows = session.execute(
+        select(IncidentMessage)
+        .where(col(IncidentMessage.incident_id).in_(list(incident_ids)))
+        .order_by(col(IncidentMessage.id))
+    ).scalars()
+    found: dict[int, list[IncidentMessage]] = {}
+    for row in rows:
+        found.setdefault(row.incident_id, []).append(row)
+    return found
 
 
 def find_message(

@@ -8,84 +8,99 @@ wait on each other; SQLite has one writer, so its claim is atomic as it stands.
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BindParameter, Select, bindparam, exists, false, select, update
+from sqlalchemy import Select, bindparam, exists, false, insert, select, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from bot.store.batch import add_row
-from bot.store.tables import OutboxMessage, as_loaded
+from bot.store.tables import OutboxMessage
+from bot.store.types import UTCDateTime
+
+QUEUED = "firebell.queued"  # session.info: the transaction queued outbox rows
+_INSERT = insert(OutboxMessage)  # built once: building a statement costs more than running it
 
 
-def enqueue(
-    session: Session,
-    *,
-    kind: str,
-    lane: str,
-    now: datetime,
-    payload: dict[str, Any] | None = None,
-    incident_id: int | None = None,
-) -> None:
-    """Add a message to send once the surrounding transaction commits."""
-    add_row(
-        session,
-        OutboxMessage,
+@dataclass(frozen=True)
+class Message:
+    """One row to queue: what to do (`kind`), in which `lane`, with which facts."""
+
+    kind: str
+    lane: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    incident_id: int | None = None
+
+
+def enqueue(session: Session, messages: list[Message], *, now: datetime) -> None:
+    """Write `messages` to the outbox now, in order, in the surrounding transaction: they
+    are sent once it commits (append-only rows go in with one Core statement, not
+    through the ORM's unit of work)."""
+    if not messages:
+        return
+    rows = [
         {
-            "incident_id": incident_id,
-            "lane": lane,
-            "kind": kind,
-            "payload": payload or {},
+            "incident_id": m.incident_id,
+            "lane": m.lane,
+            "kind": m.kind,
+            "payload": m.payload,
             "created_at": now,
             "next_attempt_at": now,
-            "attempts": 0,
-            "done": False,
-            "failed": False,
-        },
-    )
+        }
+        for m in messages
+    ]
+    session.connection().execute(_INSERT, rows)
+    session.info[QUEUED] = True
 
 
-_OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
+@dataclass(frozen=True)
+class Leased:
+    """A claimed row, and when an earlier attempt at it began (None on the first).
+
+    An earlier attempt may have reached Slack even though it never settled: its
+    process died, or the call timed out after Slack had acted on it.
+    """
+
+    row: OutboxMessage
+    earlier_attempt: datetime | None
 
 
-@functools.cache
-def _claim_statement(*, dialect: str, by_lane: bool, limit: int) -> Select[Any]:
-    """The claim query, built once per shape: building it (an aliased self-join) costs
-    more than running it."""
-    earlier = _OUTBOX.alias("earlier")
-    now: BindParameter[datetime] = bindparam("now")
-    query = (
-        select(_OUTBOX)
+def _claim_statement() -> Select[Any]:
+    """Deliverable rows: due, not leased (or the lease ran out), the head of their lane."""
+    earlier = aliased(OutboxMessage)
+    now = bindparam("now", type_=UTCDateTime())
+    return (
+        select(OutboxMessage)
         .where(
-            _OUTBOX.c.done == false(),  # matches the partial index ix_outbox_undone
-            _OUTBOX.c.next_attempt_at <= now,
-            _OUTBOX.c.lease_until.is_(None) | (_OUTBOX.c.lease_until < now),
+            col(OutboxMessage.done) == false(),  # matches the partial index ix_outbox_undone
+            col(OutboxMessage.next_attempt_at) <= now,
+            col(OutboxMessage.lease_until).is_(None) | (col(OutboxMessage.lease_until) < now),
             ~exists().where(
-                earlier.c.lane == _OUTBOX.c.lane,
-                earlier.c.done.is_(False),
-                earlier.c.id < _OUTBOX.c.id,
+                col(earlier.lane) == col(OutboxMessage.lane),
+                col(earlier.done).is_(False),
+                col(earlier.id) < col(OutboxMessage.id),
             ),
         )
-        .order_by(_OUTBOX.c.id)
-        .limit(limit)
+        .order_by(col(OutboxMessage.id))
+        .limit(bindparam("limit"))
+        # PostgreSQL: replicas skip each other's rows; SQLite has one writer (no clause).
+        .with_for_update(skip_locked=True, of=OutboxMessage)
     )
-    if by_lane:
-        query = query.where(_OUTBOX.c.lane == bindparam("lane"))
-    if dialect == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=_OUTBOX)
-    return query
 
 
+# Built once: delivery claims and settles for every Slack call, and building these
+# statements (an aliased self-join) costs more than running them.
+_CLAIM = _claim_statement()
+_CLAIM_LANE = _CLAIM.where(col(OutboxMessage.lane) == bindparam("b_lane"))
 _LEASE = (
-    update(_OUTBOX)
-    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+    update(OutboxMessage)
+    .where(col(OutboxMessage.id).in_(bindparam("ids", expanding=True)))
     .values(
-        lease_owner=bindparam("owner"),
-        lease_until=bindparam("until", type_=_OUTBOX.c.lease_until.type),
-        claimed_at=bindparam("now", type_=_OUTBOX.c.claimed_at.type),
-        attempts=_OUTBOX.c.attempts + 1,
+        lease_owner=bindparam("b_owner"),
+        lease_until=bindparam("b_until", type_=UTCDateTime()),
+        claimed_at=bindparam("b_now", type_=UTCDateTime()),
+        attempts=col(OutboxMessage.attempts) + 1,
     )
 )
 
@@ -101,89 +116,70 @@ def claim(
 ) -> list[Leased]:
     """Lease up to `limit` deliverable rows (the heads of their lanes) to `owner`.
 
-    The rows come back as objects outside the session, as they were read plus the
-    lease; claiming runs once per Slack call, so it is two Core statements (read,
-    lease) rather than the ORM's load, change tracking and flush.
+    The rows come back detached from the session, showing the lease.
     """
-    query = _claim_statement(
-        dialect=session.get_bind().dialect.name, by_lane=lane is not None, limit=limit
-    )
-    params: dict[str, Any] = {"now": now} if lane is None else {"now": now, "lane": lane}
-    session.flush()  # Core statements skip autoflush: read what this transaction wrote
-    connection = session.connection()
-    found = connection.execute(query, params).mappings().all()
-    if not found:
+    params: dict[str, Any] = {"now": now, "limit": limit}
+    query = _CLAIM if lane is None else _CLAIM_LANE
+    if lane is not None:
+        params["b_lane"] = lane
+    rows = list(session.execute(query, params).scalars())
+    if not rows:
         return []
     until = now + lease
-    connection.execute(
-        _LEASE, {"ids": [row["id"] for row in found], "owner": owner, "until": until, "now": now}
+    session.connection().execute(
+        _LEASE, {"ids": [r.id for r in rows], "b_owner": owner, "b_until": until, "b_now": now}
     )
-    return [
-        Leased(
-            as_loaded(
-                OutboxMessage,
-                values,
-                lease_owner=owner,
-                lease_until=until,
-                claimed_at=now,
-                attempts=values["attempts"] + 1,
-            ),
-            values["claimed_at"],
-        )
-        for values in found
-    ]
+    leased = []
+    for row in rows:
+        session.expunge(row)  # what follows describes the lease; the UPDATE above wrote it
+        leased.append(Leased(row, row.claimed_at))
+        row.lease_owner, row.lease_until = owner, until
+        row.claimed_at, row.attempts = now, row.attempts + 1
+    return leased
 
 
-@dataclass(frozen=True)
-class Leased:
-    """A claimed row, and when an earlier attempt at it began (None on the first).
-
-    An earlier attempt may have reached Slack even though it never settled: its
-    process died, or the call timed out after Slack had acted on it.
-    """
-
-    row: OutboxMessage
-    earlier_attempt: datetime | None
-
-
-def _settle(**values: Any) -> Any:
-    """An UPDATE of one leased row (`row_id`, `owner`), built once.
-
-    Settling runs once per Slack call; as Core on the connection it skips building the
-    statement and the ORM's bulk-update bookkeeping each time (the row's object
-    belongs to the claiming transaction, not this one).
-    """
+def _settle(owner_values: dict[str, Any]) -> Any:
+    """An UPDATE of one row this owner (`b_owner`) leased (`b_id`), handing the lease
+    back: a row whose lease ran out and was taken over belongs to its new owner."""
     return (
-        update(_OUTBOX)
-        .where(_OUTBOX.c.id == bindparam("row_id"), _OUTBOX.c.lease_owner == bindparam("owner"))
-        .values(lease_owner=None, lease_until=None, **values)
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id) == bindparam("b_id"),
+            col(OutboxMessage.lease_owner) == bindparam("b_owner"),
+        )
+        .values(lease_owner=None, lease_until=None, **owner_values)
     )
 
 
-_SENT = _settle(done=True, sent_at=bindparam("now"), last_error=None)
-_FAILED = _settle(done=True, failed=True, last_error=bindparam("error"))
-_RETRY = _settle(next_attempt_at=bindparam("at"), last_error=bindparam("error"))
+_AT = bindparam("b_at", type_=UTCDateTime())
+_SENT = _settle({"done": True, "sent_at": _AT, "last_error": None})
+_FAILED = _settle({"done": True, "failed": True, "last_error": bindparam("b_error")})
+_RETRY = _settle({"next_attempt_at": _AT, "last_error": bindparam("b_error")})
 _RETRY_UNCOUNTED = _settle(
-    next_attempt_at=bindparam("at"),
-    last_error=bindparam("error"),
-    attempts=_OUTBOX.c.attempts - 1,
+    {
+        "next_attempt_at": _AT,
+        "last_error": bindparam("b_error"),
+        "attempts": col(OutboxMessage.attempts) - 1,
+    }
 )
 _DEFERRED = _settle(
-    next_attempt_at=bindparam("at"),
-    last_error=bindparam("error"),
-    attempts=_OUTBOX.c.attempts - 1,
-    claimed_at=bindparam("earlier", type_=_OUTBOX.c.claimed_at.type),
+    {
+        "next_attempt_at": _AT,
+        "last_error": bindparam("b_error"),
+        "attempts": col(OutboxMessage.attempts) - 1,
+        "claimed_at": bindparam("b_earlier", type_=UTCDateTime()),
+    }
 )
 
 
 def settle_sent(session: Session, *, row_id: int, owner: str, now: datetime) -> None:
     """Mark a row delivered."""
-    session.connection().execute(_SENT, {"row_id": row_id, "owner": owner, "now": now})
+    session.connection().execute(_SENT, {"b_id": row_id, "b_owner": owner, "b_at": now})
 
 
 def settle_failed(session: Session, *, row_id: int, owner: str, error: str) -> None:
     """Give up on a row for good (a permanent error); its lane moves on."""
-    session.connection().execute(_FAILED, {"row_id": row_id, "owner": owner, "error": error})
+    session.connection().execute(_FAILED, {"b_id": row_id, "b_owner": owner, "b_error": error})
 
 
 def settle_retry(
@@ -198,7 +194,7 @@ def settle_retry(
     """Release a row to be tried again at `at`."""
     session.connection().execute(
         _RETRY if count_attempt else _RETRY_UNCOUNTED,
-        {"row_id": row_id, "owner": owner, "at": at, "error": error},
+        {"b_id": row_id, "b_owner": owner, "b_at": at, "b_error": error},
     )
 
 
@@ -216,7 +212,13 @@ def settle_deferred(
     one whose post the next attempt looks for (none: it looks for nothing)."""
     session.connection().execute(
         _DEFERRED,
-        {"row_id": row_id, "owner": owner, "at": at, "error": error, "earlier": earlier_attempt},
+        {
+            "b_id": row_id,
+            "b_owner": owner,
+            "b_at": at,
+            "b_error": error,
+            "b_earlier": earlier_attempt,
+        },
     )
 
 

@@ -6,17 +6,16 @@ changes of a plain JSON column).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
-from sqlalchemy.orm import class_mapper
 from sqlmodel import Field, SQLModel
 
 from bot.store.types import UTCDateTime
 
-M = TypeVar("M", bound=SQLModel)
+_PENDING_SQLITE = text("fired_at IS NULL AND cancelled = 0")
+_PENDING_POSTGRESQL = text("fired_at IS NULL AND cancelled = false")
 
 
 def _json_column() -> Any:
@@ -36,12 +35,16 @@ class Incident(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("number"), UniqueConstraint("request_key"))
 
     id: int | None = Field(default=None, primary_key=True)
-    number: int
+    # Taken last in the declaring transaction (`bot.incidents.declare`): set on every
+    # committed incident.
+    number: int | None = None
     title: str = Field(max_length=200)
     description: str = ""
     severity: str = Field(max_length=2)
     state: str = Field(default="open", max_length=20, index=True)
     area: str = Field(max_length=80)
+    # The area's name when declared: a later config without the area still shows it.
+    area_name: str = Field(default="", max_length=120)
     service: str | None = Field(default=None, max_length=80)
     declared_by: str = Field(max_length=40)
     declared_at: datetime = Field(sa_type=UTCDateTime)
@@ -83,14 +86,17 @@ class IncidentMessage(SQLModel, table=True):
 
 
 class TimelineEntry(SQLModel, table=True):
-    """What happened in an incident, by whom, when."""
+    """What happened in an incident, by whom, when: facts, never wording.
+
+    `data` holds the kind's fields (a severity change's `from` and `to`, a note's
+    `text` as the user typed it); `bot.messages.events` says it in words.
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(foreign_key="incident.id", index=True)
     at: datetime = Field(sa_type=UTCDateTime)
     actor: str = Field(max_length=40)
     kind: str = Field(max_length=40)
-    text: str = ""
     data: dict[str, Any] = Field(default_factory=dict, sa_column=_json_column())
 
 
@@ -117,8 +123,10 @@ class OutboxMessage(SQLModel, table=True):
         # Claims walk undelivered rows in id order; delivered rows (the vast majority,
         # eventually) stay out of this index altogether.
         Index(
-            "ix_outbox_undone", "id",
-            sqlite_where=text("done = 0"), postgresql_where=text("done = false"),
+            "ix_outbox_undone",
+            "id",
+            sqlite_where=text("done = 0"),
+            postgresql_where=text("done = false"),
         ),
         Index("ix_outbox_lane", "lane", "done", "id"),
     )
@@ -144,39 +152,37 @@ class OutboxMessage(SQLModel, table=True):
 
 
 class Deadline(SQLModel, table=True):
-    """A moment the bot must act at: a response deadline, an escalation step, a reminder.
+    """A moment the bot must act at: an escalation step, a reminder, a weekly review.
 
     Deadlines are rows, not scheduler state: whichever process claims a due row
-    (`fired_at` set under a lock) acts on it, once.
+    (`fired_at` set under a lock) acts on it, once. `key` names the schedule a row
+    belongs to (`incident:7:escalate`, `review:weekly`); a schedule has at most one
+    pending row, which the database enforces.
     """
 
     __table_args__ = (
         Index(
-            "ix_deadline_pending", "due_at", "id",
-            sqlite_where=text("fired_at IS NULL AND cancelled = 0"),
-            postgresql_where=text("fired_at IS NULL AND cancelled = false"),
+            "ix_deadline_pending",
+            "due_at",
+            "id",
+            sqlite_where=_PENDING_SQLITE,
+            postgresql_where=_PENDING_POSTGRESQL,
+        ),
+        Index(
+            "ux_deadline_pending_key",
+            "key",
+            unique=True,
+            sqlite_where=_PENDING_SQLITE,
+            postgresql_where=_PENDING_POSTGRESQL,
         ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    incident_id: int = Field(foreign_key="incident.id", index=True)
+    key: str = Field(max_length=120)
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
     kind: str = Field(max_length=30)
     due_at: datetime = Field(sa_type=UTCDateTime)
-    level: int = 0
     data: dict[str, Any] = Field(default_factory=dict, sa_column=_json_column())
     fired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     fired_by: str | None = Field(default=None, max_length=80)
     cancelled: bool = False
-
-
-def as_loaded(model: type[M], values: Mapping[Any, Any], **more: Any) -> M:
-    """A `model` object holding `values` (and `more`), made outside any session the way
-    SQLAlchemy makes one it loads: without `__init__`, values straight into `__dict__`.
-
-    For rows written or read with Core on hot paths (a declaration's incidents, claimed
-    outbox rows): `model(**values)` sets each field through pydantic and SQLAlchemy's
-    instrumentation, which cost more than the statement. Never `add` the object.
-    """
-    obj: M = class_mapper(model).class_manager.new_instance()
-    obj.__dict__.update(values, **more)
-    return obj

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,29 +29,6 @@ class UTCDateTime(TypeDecorator[datetime]):
             raise ValueError(f"naive datetime {value!r}: pass timezone-aware UTC datetimes")
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
-        """The converter, remembering its last answer.
-
-        A declaration binds the same `now` thirty-odd times (every outbox row, entry and
-        deadline it writes), and SQLite's formatting of it was a tenth of the work.
-        Datetimes are immutable: the same object always converts to the same value.
-        """
-        process = super().bind_processor(dialect)
-        if process is None:
-            return None
-        last: tuple[Any, Any] = (None, None)
-
-        def remembered(value: Any) -> Any:
-            nonlocal last
-            seen, converted = last  # one tuple: a thread never sees half an update
-            if value is seen and value is not None:
-                return converted
-            converted = process(value)
-            last = (value, converted)
-            return converted
-
-        return remembered
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         """Return an aware UTC datetime."""

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine
 
-from bot import scheduler
+from bot.clock import scheduler
+from bot.clock.firing import Firing
+from bot.clock.scheduler import DeadlineClock
 from bot.config.model import Config
-from bot.incidents.escalation import Firing
-from bot.scheduler import DeadlineClock
 from bot.store.db import Store
 
 

@@ -1,0 +1,139 @@
+"""The clock of deadlines: APScheduler wakes us, the database says what is due.
+
+APScheduler keeps nothing that matters (in-memory job store): one `date` job is set to
+the earliest pending deadline this process knows of, and an `interval` job polls so
+that deadlines written by other replicas, or missed while the process was down, are
+found within `poll_interval`. Whatever wakes it, a tick fires every due row, one
+batch of them per transaction, through `bot.clock.firing.fire_due`.
+
+The jobs only *wake* a driver task; they never fire deadlines themselves. A tick ends
+by re-arming the `date` job, often for a row that is already due. Were the tick the
+job, APScheduler would see that job still running (`max_instances` 1), refuse the new
+run ("maximum number of running instances reached") and, a `date` job having no next
+run, drop it: nothing would fire until the next poll, up to `poll_interval` late.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.clock.firing import fire_due
+from bot.clock.kinds import KINDS, Kinds
+from bot.config.model import Config
+from bot.store.db import Store
+
+log = logging.getLogger(__name__)
+_DUE_JOB = "next-deadline"
+
+
+class DeadlineClock:
+    """Fires due deadlines of this process's database."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        config: Config,
+        owner: str,
+        on_fired: Callable[[], None],
+        poll_interval: float = 5.0,
+        kinds: Kinds = KINDS,
+    ) -> None:
+        self.store = store
+        self.kinds = kinds
+        self.config = config
+        self.owner = owner
+        self.on_fired = on_fired
+        self.poll_interval = poll_interval
+        self.fired = 0
+        self._next: datetime | None = None
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._wake = asyncio.Event()
+        self._driver: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start polling at once (catching up on whatever came due while down).
+
+        Call it from the running event loop.
+        """
+        self._driver = asyncio.get_running_loop().create_task(self._drive(), name="deadline clock")
+        self._scheduler.add_job(
+            self.kick,
+            "interval",
+            seconds=self.poll_interval,
+            id="poll",
+            next_run_time=datetime.now(UTC),
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
+        self._scheduler.start()
+
+    def stop(self) -> None:
+        """Stop the clock; deadlines stay in the database for whoever runs next."""
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        if self._driver is not None:
+            self._driver.cancel()
+            self._driver = None
+
+    async def kick(self) -> None:
+        """Wake the driver (the scheduler's jobs call this; it returns at once)."""
+        self._wake.set()
+
+    async def _drive(self) -> None:
+        """Tick whenever woken; wakes that arrive during a tick give one more tick."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await self.tick()
+
+    def due_at(self, at: datetime) -> None:
+        """A deadline at `at` was just committed: wake up for it if it is the earliest."""
+        if self._next is not None and self._next <= at and self._scheduler.get_job(_DUE_JOB):
+            return
+        self._next = at
+        self._scheduler.add_job(
+            self.kick,
+            "date",
+            run_date=max(at, datetime.now(UTC)),
+            id=_DUE_JOB,
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+
+    async def tick(self) -> None:
+        """Fire every due deadline, then set the wake-up for the next one."""
+        busy: set[int] = set()
+        failed: set[int] = set()
+        try:
+            while True:
+                firing = await self.store.run(
+                    fire_due,
+                    self.config,
+                    kinds=self.kinds,
+                    owner=self.owner,
+                    skip=frozenset(busy | failed),
+                )
+                busy.update(firing.busy)
+                failed.update(firing.failed)
+                if firing.fired:
+                    self.fired += len(firing.fired)
+                    self.on_fired()
+                if not firing.full:
+                    break
+            upcoming = firing.upcoming
+        except Exception:
+            log.exception("firing deadlines failed; the next poll tries again")
+            return
+        self._next = None
+        if busy:
+            # Skipped while a change held their incident: look again very soon.
+            self.due_at(datetime.now(UTC) + timedelta(milliseconds=20))
+        elif upcoming is not None:
+            self.due_at(upcoming)

@@ -1,0 +1,30 @@
+"""What each kind of outbox row does in Slack: one module per target, one line per kind.
+
+Every effect is safe to repeat: a row may be delivered twice after a crash
+(at-least-once), so each first checks what Slack already has (a channel id, a message
+ts) and reuses it where Slack allows. An effect returns what to record about what it
+sent (run in the transaction that settles the row), or raises a `DeliveryError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+from bot.delivery.effects import channel, posts, refresh, respond
+from bot.delivery.slack import Claimed, Followup, Slack
+
+Effect = Callable[[Slack, Claimed], Awaitable[Followup | None]]
+
+EFFECTS: Mapping[str, Effect] = {
+    "open_channel": channel.open_channel,
+    "invite": channel.invite,
+    "pin_main": channel.pin_main,
+    "post_main": posts.post_main,
+    "channel_post": posts.channel_post,
+    "post": posts.channel_post,  # rows queued before posts named their timeline entry
+    "mirror": posts.mirror,
+    "page": posts.page,
+    "notice": posts.notice,
+    "refresh": refresh.refresh,
+    "respond": respond.respond,
+}

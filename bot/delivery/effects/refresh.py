@@ -1,0 +1,47 @@
+"""Refresh: every message that shows an incident is updated to its latest revision."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import partial
+
+from bot.delivery.slack import Claimed, Followup, Slack
+from bot.delivery.slack_calls import SlackCallError
+from bot.messages.incident import main_message, page_message
+from bot.store.messages import mark_revisions
+
+
+async def refresh(slack: Slack, claimed: Claimed) -> Followup | None:
+    """Update each message showing an older revision of the incident than the one read
+    with the claim; the settling transaction records the revisions shown."""
+    incident = claimed.need_incident()
+    updated: list[int] = []
+    for message in claimed.messages:
+        if message.revision >= incident.revision:
+            continue
+        if message.role == "page":
+            at = message.data.get("at")
+            text, blocks = page_message(
+                incident,
+                slack.config,
+                role=str(message.data.get("role")),
+                team=message.data.get("team"),
+                why=message.data.get("reason") or {},
+                at=datetime.fromisoformat(at) if at else datetime.now(UTC),
+                channel_id=incident.channel_id,
+            )
+        else:
+            link = None if message.role == "main" else incident.channel_id
+            text, blocks = main_message(incident, slack.config, channel_id=link)
+        try:
+            await slack.call(
+                "chat.update", channel=message.channel, ts=message.ts, text=text, blocks=blocks
+            )
+        except SlackCallError as err:
+            if err.code not in ("message_not_found", "cant_update_message"):
+                raise
+        assert message.id is not None  # noqa: S101 - read from the database
+        updated.append(message.id)
+    if not updated:
+        return None
+    return partial(mark_revisions, message_ids=updated, revision=incident.revision)

@@ -1,0 +1,211 @@
+"""What every effect shares: the claimed row, and a way to call Slack and post once.
+
+Posts have no idempotency key in Slack, so each carries its outbox row id as message
+metadata. An attempt at a row that was tried before (its process died, or the call
+timed out after Slack acted) first looks in the channel's history since that try and
+reuses the post it finds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+import httpx
+from slack_sdk.models.blocks import Block
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel import Session
+
+from bot.config.model import Config
+from bot.delivery.pacing import ChannelPacer
+from bot.delivery.retry import PacedError, PermanentError, TransientError
+from bot.delivery.slack_calls import SlackCallError, call
+from bot.store.db import Store
+from bot.store.messages import save_message
+from bot.store.tables import Incident, IncidentMessage, OutboxMessage, TimelineEntry
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
+DB_SHARE = 2  # delivery's transactions in flight at once (requests never queue behind more)
+Followup = Callable[[Session], None]  # what a delivery records, in its settling transaction
+MAX_PACING_WAIT = 2.0  # seconds a delivery may wait for its channel's pace in place
+METADATA_EVENT = "firebell_outbox"  # message metadata naming the outbox row behind a post
+CLOCK_SKEW = 10.0  # seconds Slack's clock may run behind the database's
+HISTORY_PAGE = 200  # messages per conversations.history call, as Slack advises
+MAX_HISTORY_PAGES = 10  # pages read looking for an earlier attempt's post
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A leased row with what it refers to, as of the claim (read in the same
+    transaction): its incident, the messages showing the incident, its timeline entry;
+    and when an earlier attempt at it began (None on the first)."""
+
+    row: OutboxMessage
+    incident: Incident | None
+    entry: TimelineEntry | None = None
+    earlier_attempt: datetime | None = None
+    messages: tuple[IncidentMessage, ...] = ()
+
+    def shown(self, role: str, channel: str | None = None) -> IncidentMessage | None:
+        """The message of `role` (in `channel`) that shows the incident, if posted."""
+        for message in self.messages:
+            if message.role == role and channel in (None, message.channel):
+                return message
+        return None
+
+    def need_incident(self) -> Incident:
+        """The row's incident; a row without one is a bug, not worth retrying."""
+        if self.incident is None:
+            raise PermanentError(f"a {self.row.kind} needs an incident")
+        return self.incident
+
+    def need_channel(self) -> tuple[Incident, str]:
+        """The incident and its channel; retried until the channel exists."""
+        incident = self.need_incident()
+        if incident.channel_id is None:
+            raise TransientError(f"{incident.ref} has no channel yet")
+        return incident, incident.channel_id
+
+
+class Slack:
+    """Slack as delivery uses it: the Web API, response URLs, pacing, the bot's identity."""
+
+    def __init__(
+        self,
+        *,
+        client: AsyncWebClient,
+        store: Store,
+        config: Config,
+        pacer: ChannelPacer,
+        http: httpx.AsyncClient,
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.config = config
+        self.pacer = pacer
+        self.http = http
+        self._bot_user: str | None = None
+        # Delivery runs up to 16 lanes, each waiting on Slack most of the time; a
+        # request's transaction waits behind at most DB_SHARE of theirs.
+        self._share = asyncio.Semaphore(DB_SHARE)
+
+    async def run(
+        self, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run `fn` in a transaction of delivery's share of the database."""
+        async with self._share:
+            return await self.store.run(fn, *args, **kwargs)
+
+    async def call(self, method: str, **params: Any) -> dict[str, Any]:
+        """Call a Web API method (see `slack_calls.call` for its errors)."""
+        return await call(self.client, method, **params)
+
+    async def bot_user(self) -> str:
+        """The bot's own user ID (cached)."""
+        if self._bot_user is None:
+            self._bot_user = str((await self.call("auth.test"))["user_id"])
+        return self._bot_user
+
+    async def post(self, claimed: Claimed, channel: str, text: str, **params: Any) -> str:
+        """Post `claimed`'s message to `channel` once: an earlier attempt's post is reused."""
+        if claimed.earlier_attempt is not None:
+            earlier = await self._find_posted(claimed, channel)
+            if earlier is not None:
+                return earlier
+        delay = self.pacer.reserve(channel, holder=claimed.row.id)
+        if delay > MAX_PACING_WAIT:
+            # A long queue for one channel (an announcements channel in a storm): hand
+            # the row back to be tried when its token is due, rather than hold its
+            # lease while waiting; the token stays reserved for it.
+            self.pacer.hold(channel, delay, holder=claimed.row.id)
+            raise PacedError(f"pacing {channel}", delay)
+        if delay > 0:
+            await asyncio.sleep(delay)
+        data = await self.call(
+            "chat.postMessage", channel=channel, text=text, metadata=_mark(claimed), **params
+        )
+        return str(data["ts"])
+
+    async def post_shown(
+        self,
+        claimed: Claimed,
+        incident: Incident,
+        *,
+        role: str,
+        channel: str,
+        text: str,
+        blocks: list[Block],
+        data: dict[str, Any] | None = None,
+    ) -> Followup:
+        """Post a message that shows `incident`; return how to remember it for refreshes."""
+        ts = await self.post(claimed, channel, text, blocks=blocks)
+        assert incident.id is not None  # noqa: S101 - read from the database
+        return partial(
+            save_message,
+            incident_id=incident.id,
+            role=role,
+            channel=channel,
+            ts=ts,
+            revision=incident.revision,
+            data=data or {},
+        )
+
+    async def _find_posted(self, claimed: Claimed, channel: str) -> str | None:
+        """The ts of the message an earlier attempt at `claimed` posted, if one did.
+
+        An attempt that died after Slack took its post, or whose call timed out after
+        Slack had acted, left the message in `channel` after the attempt began (less
+        some clock skew); the search reads that stretch of history, newest first, up
+        to a bound.
+        """
+        assert claimed.earlier_attempt is not None  # noqa: S101 - checked by the caller
+        oldest = claimed.earlier_attempt.timestamp() - CLOCK_SKEW
+        cursor = ""
+        for _ in range(MAX_HISTORY_PAGES):
+            try:
+                data = await self.call(
+                    "conversations.history",
+                    channel=channel,
+                    oldest=f"{oldest:.6f}",
+                    include_all_metadata=True,
+                    limit=HISTORY_PAGE,
+                    cursor=cursor,
+                )
+            except SlackCallError as err:
+                # Without the history (a missing scope, say) sending again is the
+                # better mistake: a message twice rather than never.
+                log.warning("cannot look for an earlier post in %s: %s", channel, err.code)
+                return None
+            for message in data.get("messages", []):
+                if _is_mark(message.get("metadata"), claimed):
+                    log.info("outbox row %s was posted already (%s)", claimed.row.id, channel)
+                    return str(message["ts"])
+            cursor = str(data.get("response_metadata", {}).get("next_cursor") or "")
+            if not cursor:
+                return None
+        log.warning(
+            "outbox row %s: no earlier post in the newest %d messages of %s; posting",
+            claimed.row.id,
+            MAX_HISTORY_PAGES * HISTORY_PAGE,
+            channel,
+        )
+        return None
+
+
+def _mark(claimed: Claimed) -> dict[str, Any]:
+    """The message metadata that ties a post to its outbox row."""
+    return {"event_type": METADATA_EVENT, "event_payload": {"outbox_row": claimed.row.id}}
+
+
+def _is_mark(metadata: Any, claimed: Claimed) -> bool:
+    if not isinstance(metadata, dict) or metadata.get("event_type") != METADATA_EVENT:
+        return False
+    payload = metadata.get("event_payload")
+    return isinstance(payload, dict) and payload.get("outbox_row") == claimed.row.id

@@ -1,0 +1,238 @@
+"""Block Kit for incidents, built with `slack_sdk.models.blocks` (which checks limits).
+
+Pure functions of an incident, the config and stored facts; users' words are escaped
+here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from bot.config.model import Config
+from bot.core.escaping import channel_link, escape, mention
+from bot.core.states import State
+from bot.messages import events
+from bot.messages.words import area_name, reason, team_name, when
+from bot.store.tables import Incident, TimelineEntry
+
+ACK = "incident_acknowledge"
+RESOLVE = "incident_resolve"
+ESCALATE = "incident_escalate"
+STATE_ICONS = {
+    State.OPEN: ":red_circle:",
+    State.ACKNOWLEDGED: ":large_orange_circle:",
+    State.MITIGATED: ":large_yellow_circle:",
+    State.RESOLVED: ":white_check_mark:",
+}
+_HEADER_MAX = 150
+
+
+def _headline(incident: Incident) -> str:
+    # A header is plain text: Slack shows it as typed, so nothing in it can mention.
+    text = f"{incident.ref} · {incident.severity} · {incident.title}"
+    return text if len(text) <= _HEADER_MAX else text[: _HEADER_MAX - 1] + "…"
+
+
+def summary_line(incident: Incident) -> str:
+    """`:red_circle: *INC-7* P1 open · Checkout answers are wrong` (escaped)."""
+    icon = STATE_ICONS[State(incident.state)]
+    return (
+        f"{icon} *{incident.ref}* {incident.severity} {incident.state} · {escape(incident.title)}"
+    )
+
+
+def _facts(incident: Incident, config: Config) -> list[str]:
+    severity = config.severities[incident.severity]
+    facts = [
+        f"*Severity*\n{incident.severity} · {escape(severity.name)}",
+        f"*State*\n{STATE_ICONS[State(incident.state)]} {incident.state}",
+        f"*Area*\n{area_name(config, incident)}",
+        f"*Declared by*\n{mention(incident.declared_by)} {when(incident.declared_at)}",
+    ]
+    if incident.service:
+        facts.append(f"*Service*\n{escape(incident.service)}")
+    if incident.lead:
+        facts.append(f"*Lead*\n{mention(incident.lead)}")
+    if incident.acknowledged_by and incident.acknowledged_at:
+        facts.append(
+            f"*Acknowledged*\n{mention(incident.acknowledged_by)} {when(incident.acknowledged_at)}"
+            + _deadline_kept(incident)
+        )
+    elif incident.response_deadline and State(incident.state) == State.OPEN:
+        level = (
+            f" · escalation level {incident.escalation_level}"
+            if incident.escalation_level > 1
+            else ""
+        )
+        facts.append(f"*Respond by*\n{when(incident.response_deadline)}{level}")
+    return facts
+
+
+def _deadline_kept(incident: Incident) -> str:
+    """` (in time)` or ` (12m late)` against the response deadline."""
+    if incident.response_deadline is None or incident.acknowledged_at is None:
+        return ""
+    late = incident.acknowledged_at - incident.response_deadline
+    if late.total_seconds() <= 0:
+        return " (in time)"
+    minutes = int(late.total_seconds() // 60)
+    return f" ({minutes}m late)" if minutes else f" ({int(late.total_seconds())}s late)"
+
+
+def buttons(incident: Incident, *, include_resolve: bool = True) -> ActionsBlock | None:
+    """The buttons that apply to the incident now."""
+    value = str(incident.id)
+    state = State(incident.state)
+    elements: list[ButtonElement] = []
+    if state == State.OPEN:
+        elements.append(
+            ButtonElement(text="Acknowledge", action_id=ACK, value=value, style="primary")
+        )
+    if state != State.RESOLVED and include_resolve:
+        elements.append(ButtonElement(text="Escalate", action_id=ESCALATE, value=value))
+        elements.append(
+            ButtonElement(
+                text="Resolve",
+                action_id=RESOLVE,
+                value=value,
+                style="danger",
+                confirm=ConfirmObject(
+                    title="Resolve this incident?",
+                    text=f"{incident.ref} will be closed and its summary posted.",
+                    confirm="Resolve",
+                    deny="Not yet",
+                ),
+            )
+        )
+    return ActionsBlock(block_id=f"incident-{incident.id}", elements=elements) if elements else None
+
+
+def main_message(
+    incident: Incident, config: Config, *, channel_id: str | None = None
+) -> tuple[str, list[Block]]:
+    """The incident's main message: pinned in its channel and mirrored elsewhere."""
+    blocks: list[Block] = [
+        HeaderBlock(text=PlainTextObject(text=_headline(incident), emoji=True)),
+        SectionBlock(fields=[MarkdownTextObject(text=f) for f in _facts(incident, config)]),
+    ]
+    if incident.description:
+        blocks.append(
+            SectionBlock(text=MarkdownTextObject(text=escape(incident.description)[:3000]))
+        )
+    if incident.summary:
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(text=f"*Summary*\n{escape(incident.summary)}"[:3000])
+            )
+        )
+    if channel_id:
+        blocks.append(
+            ContextBlock(
+                elements=[MarkdownTextObject(text=f"Join {channel_link(channel_id)} to help")]
+            )
+        )
+    actions = buttons(incident)
+    if actions:
+        blocks.append(actions)
+    return summary_line(incident), blocks
+
+
+def page_message(
+    incident: Incident,
+    config: Config,
+    *,
+    role: str,
+    team: str | None,
+    why: dict[str, Any] | str,
+    at: datetime,
+    channel_id: str | None,
+) -> tuple[str, list[Block]]:
+    """The DM a paged person gets, with its `Acknowledge` button; `why` is the page's
+    reason facts (a string in rows queued before facts were stored: shown as it is)."""
+    severity = config.severities[incident.severity]
+    via = f", {team_name(config, team)}" if team else ""
+    where = f" Join {channel_link(channel_id)}." if channel_id else ""
+    said = why if isinstance(why, str) else reason(why, incident, at)
+    because = "" if said in ("", "declared") else f" ({said})"
+    text = (
+        f":rotating_light: You are paged for *{incident.ref}* ({incident.severity}, "
+        f"{escape(severity.name)}) as {role}{via}{because}: {escape(incident.title)}.{where}"
+    )
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
+    if incident.response_deadline and State(incident.state) == State.OPEN:
+        blocks.append(
+            ContextBlock(
+                elements=[MarkdownTextObject(text=f"Respond by {when(incident.response_deadline)}")]
+            )
+        )
+    actions = buttons(incident, include_resolve=False)
+    if actions:
+        blocks.append(actions)
+    else:
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"{STATE_ICONS[State(incident.state)]} {incident.state}"
+                        + (
+                            f" by {mention(incident.acknowledged_by)}"
+                            if incident.acknowledged_by
+                            else ""
+                        )
+                    )
+                ]
+            )
+        )
+    return text, blocks
+
+
+def incident_list(incidents: Sequence[Incident]) -> str:
+    """`/incident list`: one line per open incident."""
+    if not incidents:
+        return "No open incidents. :sunny:"
+    lines = [f"*{len(incidents)} open incident{'s' if len(incidents) != 1 else ''}*"]
+    for incident in incidents:
+        where = f" {channel_link(incident.channel_id)}" if incident.channel_id else ""
+        lines.append(f"{summary_line(incident)}{where}")
+    return "\n".join(lines)
+
+
+def incident_details(
+    incident: Incident, config: Config, entries: Sequence[TimelineEntry]
+) -> tuple[str, list[Block]]:
+    """`/incident show INC-<n>`: the main message plus the latest timeline entries."""
+    text, blocks = main_message(incident, config, channel_id=incident.channel_id)
+    blocks = [b for b in blocks if not isinstance(b, ActionsBlock)]
+    recent = entries[-15:]
+    if recent:
+        timeline = "\n".join(f"{when(e.at)} {events.line(e, incident, config)}" for e in recent)
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*Timeline*\n{timeline}"[:3000])))
+    return text, blocks
+
+
+def notice(incident: Incident, kind: str) -> str:
+    """A plain DM about an incident: `declared` to its declarer, `informed` to an
+    informed person without a channel."""
+    if kind == "declared":
+        return (
+            f":rotating_light: You declared {incident.ref} ({incident.severity}): "
+            f"{escape(incident.title)}. Its channel is `#{incident.channel_name}`."
+        )
+    return (
+        f":information_source: FYI: {incident.ref} ({incident.severity}) was declared: "
+        f"{escape(incident.title)}. Follow it in `#{incident.channel_name}`."
+    )
