@@ -49,14 +49,17 @@ def schedule_response(
     Steps already taken stay taken: after a severity change the plan continues after
     `incident.escalation_level`, from the declaration time, so an incident raised to P0
     after 20 minutes is already late and escalates at once. A `fresh` incident (being
-    declared) has nothing planned to cancel.
+    declared) has its deadline already and nothing planned to cancel.
     """
     if not fresh:
         cancel_deadlines(session, incident_id=id_of(incident), kinds=RESPONSE_KINDS)
-    incident.response_deadline = response_deadline(config, incident.severity, incident.declared_at)
+        incident.response_deadline = response_deadline(
+            config, incident.severity, incident.declared_at
+        )
     if State(incident.state) != State.OPEN:
         return
     if config.severities[incident.severity].notify == "backlog":
+        assert incident.response_deadline is not None  # noqa: S101 - set when declared
         _add(session, incident, SPRINT, due_at=incident.response_deadline)
         return
     warn = response_warning(config, incident.severity, incident.declared_at)
