@@ -15,7 +15,7 @@ import logging
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlmodel import Session
@@ -47,7 +47,6 @@ class DeliveryStats:
     retried: int = 0
     paced: int = 0  # handed back until the channel's turn (nothing sent)
     failed: int = 0
-    by_kind: dict[str, int] = field(default_factory=dict)
 
 
 class DeliveryWorker:
@@ -177,7 +176,6 @@ class DeliveryWorker:
         if error is None:
             outbox.settle_sent(session, row_id=row.id, owner=self.owner, now=now)
             self.stats.sent += 1
-            self.stats.by_kind[row.kind] = self.stats.by_kind.get(row.kind, 0) + 1
         elif isinstance(error, PacedError):
             outbox.settle_deferred(
                 session,

@@ -121,8 +121,8 @@ def lock_due(
     )
     if skip:
         query = query.where(col(Deadline.id).not_in(list(skip)))
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
+    # PostgreSQL: replicas skip each other's rows; SQLite has one writer (no clause).
+    query = query.with_for_update(skip_locked=True)
     return list(session.execute(query).scalars())
 
 

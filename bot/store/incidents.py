@@ -163,19 +163,6 @@ def entries_by_id(session: Session, *, entry_ids: Collection[int]) -> dict[int, 
     return {row.id: row for row in rows if row.id is not None}
 
 
-def incident_messages(session: Session, *, incident_id: int) -> Sequence[IncidentMessage]:
-    """The Slack messages that show this incident."""
-    return (
-        session.execute(
-            select(IncidentMessage)
-            .where(col(IncidentMessage.incident_id) == incident_id)
-            .order_by(col(IncidentMessage.id))
-        )
-        .scalars()
-        .all()
-    )
-
-
 def messages_of(
     session: Session, *, incident_ids: Collection[int]
 ) -> dict[int, list[IncidentMessage]]:
