@@ -141,7 +141,8 @@ def _take_step(
         pages=[{"user": p.user, "role": p.role, "team": p.team} for p in paging.pages],
     )
     queue.refresh(session, incident, now=now)
-    schedule_next_step(session, config, incident)
+    if State(incident.state) == State.OPEN:  # `Escalate` also works once acknowledged
+        schedule_next_step(session, config, incident)
     return paging.pages
 
 
