@@ -93,32 +93,17 @@ def create_app(
             timeout=aiohttp.ClientTimeout(total=tuning.slack_timeout)
         )
         bolt_client.session = client.session
-        http = httpx.AsyncClient(timeout=tuning.slack_timeout)
-        worker = _delivery_worker(runtime, client=client, http=http, tuning=tuning)
-        app.state.worker = worker
-        delivery = asyncio.create_task(worker.run(), name="outbox delivery")
-        clock = _deadline_clock(runtime, on_fired=worker.wake, tuning=tuning)
-        app.state.clock = clock
-
-        def committed(info: Info) -> None:
-            if info.get(QUEUED):
-                worker.wake()
-            if (due := info.get(NEXT_DUE)) is not None:
-                clock.due_at(due)
-
-        store.committed.append(committed)
-        socket = await _start_socket_mode(bolt, settings) if tuning.socket_mode else None
-        log.info("firebell is up (instance %s)", runtime.instance)
         try:
-            yield
+            async with _background(runtime, client=client, tuning=tuning) as worker:
+                app.state.worker = worker
+                socket = await _start_socket_mode(bolt, settings) if tuning.socket_mode else None
+                log.info("firebell is up (instance %s)", runtime.instance)
+                try:
+                    yield
+                finally:
+                    if socket is not None:
+                        await socket.close_async()  # type: ignore[no-untyped-call]
         finally:
-            store.committed.remove(committed)
-            if socket is not None:
-                await socket.close_async()  # type: ignore[no-untyped-call]
-            clock.stop()
-            await worker.stop()
-            await delivery
-            await http.aclose()
             await client.session.close()
             await asyncio.to_thread(store.dispose)
             log.info("firebell stopped cleanly")
@@ -137,19 +122,60 @@ def create_app(
     return app
 
 
+@contextlib.asynccontextmanager
+async def _background(
+    runtime: Runtime, *, client: AsyncWebClient, tuning: Tuning
+) -> AsyncIterator[DeliveryWorker]:
+    """Delivery and the deadline clock, running until the block ends.
+
+    Each gets a database thread of its own, so a request never queues behind
+    delivery's transactions or the clock's, nor a deadline behind either.
+    """
+    store = runtime.store
+    http = httpx.AsyncClient(timeout=tuning.slack_timeout)
+    delivering = store.sibling(workers=1, name="delivery")
+    firing = store.sibling(workers=1, name="clock")
+    worker = _delivery_worker(runtime, delivering, client=client, http=http, tuning=tuning)
+    delivery = asyncio.create_task(worker.run(), name="outbox delivery")
+    clock = _deadline_clock(runtime, firing, on_fired=worker.wake, tuning=tuning)
+
+    def committed(info: Info) -> None:
+        if info.get(QUEUED):
+            worker.wake()
+        if (due := info.get(NEXT_DUE)) is not None:
+            clock.due_at(due)
+
+    store.committed.append(committed)
+    try:
+        yield worker
+    finally:
+        store.committed.remove(committed)
+        clock.stop()
+        await worker.stop()
+        await delivery
+        await http.aclose()
+        await asyncio.to_thread(delivering.close)
+        await asyncio.to_thread(firing.close)
+
+
 def _delivery_worker(
-    runtime: Runtime, *, client: AsyncWebClient, http: httpx.AsyncClient, tuning: Tuning
+    runtime: Runtime,
+    store: Store,
+    *,
+    client: AsyncWebClient,
+    http: httpx.AsyncClient,
+    tuning: Tuning,
 ) -> DeliveryWorker:
     """The outbox worker of this process, delivering through `client`."""
     slack = Slack(
         client=client,
-        store=runtime.store,
+        store=store,
         config=runtime.config,
         http=http,
         pacer=ChannelPacer(per_second=tuning.channel_per_second, burst=tuning.channel_burst),
     )
     return DeliveryWorker(
-        store=runtime.store,
+        store=store,
         slack=slack,
         owner=f"firebell-{runtime.instance}",
         concurrency=tuning.delivery_concurrency,
@@ -161,11 +187,11 @@ def _delivery_worker(
 
 
 def _deadline_clock(
-    runtime: Runtime, *, on_fired: Callable[[], None], tuning: Tuning
+    runtime: Runtime, store: Store, *, on_fired: Callable[[], None], tuning: Tuning
 ) -> DeadlineClock:
     """This process's deadline clock, started."""
     clock = DeadlineClock(
-        store=runtime.store,
+        store=store,
         config=runtime.config,
         owner=f"firebell-{runtime.instance}",
         on_fired=on_fired,

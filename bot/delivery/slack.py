@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any
 
 import httpx
 from slack_sdk.models.blocks import Block
@@ -30,9 +30,6 @@ from bot.store.messages import save_message
 from bot.store.tables import Incident, IncidentMessage, OutboxMessage, TimelineEntry
 
 log = logging.getLogger(__name__)
-P = ParamSpec("P")
-T = TypeVar("T")
-DB_SHARE = 2  # delivery's transactions in flight at once (requests never queue behind more)
 Followup = Callable[[Session], None]  # what a delivery records, in its settling transaction
 MAX_PACING_WAIT = 2.0  # seconds a delivery may wait for its channel's pace in place
 METADATA_EVENT = "firebell_outbox"  # message metadata naming the outbox row behind a post
@@ -92,16 +89,6 @@ class Slack:
         self.pacer = pacer
         self.http = http
         self._bot_user: str | None = None
-        # Delivery runs up to 16 lanes, each waiting on Slack most of the time; a
-        # request's transaction waits behind at most DB_SHARE of theirs.
-        self._share = asyncio.Semaphore(DB_SHARE)
-
-    async def run(
-        self, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
-    ) -> T:
-        """Run `fn` in a transaction of delivery's share of the database."""
-        async with self._share:
-            return await self.store.run(fn, *args, **kwargs)
 
     async def call(self, method: str, **params: Any) -> dict[str, Any]:
         """Call a Web API method (see `slack_calls.call` for its errors)."""

@@ -101,7 +101,7 @@ class DeliveryWorker:
             if free > 0:
                 last_claim = time.monotonic()
                 try:
-                    rows = await self.slack.run(self._claim, limit=free)
+                    rows = await self.store.run(self._claim, limit=free)
                 except Exception:
                     log.exception("claiming outbox rows failed; trying again shortly")
                     rows = []
@@ -144,7 +144,7 @@ class DeliveryWorker:
     async def _drain(self, claimed: Claimed | None) -> None:
         while claimed is not None and not self._stopping:
             outcome = await self._deliver(claimed)
-            claimed = await self.slack.run(self._settle, claimed, outcome)
+            claimed = await self.store.run(self._settle, claimed, outcome)
 
     async def _deliver(self, claimed: Claimed) -> DeliveryError | Followup | None:
         row = claimed.row

@@ -68,8 +68,8 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    # A connection per worker thread, a few more for /readyz and the CLI.
-    engine = create_engine(url, pool_size=PG_WORKERS + 2, max_overflow=4, pool_recycle=1800)
+    # A connection per worker thread, delivery's, and a few more for /readyz and the CLI.
+    engine = create_engine(url, pool_size=PG_WORKERS + 3, max_overflow=4, pool_recycle=1800)
     event.listen(engine, "checkin", _note_checkin)
     event.listen(engine, "checkout", _ping_if_idle)
     return engine
@@ -170,14 +170,38 @@ class DatabaseClock:
 class Store:
     """Owns the engine; runs a function in one transaction."""
 
-    def __init__(self, engine: Engine, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        clock: Clock | None = None,
+        workers: int | None = None,
+        name: str = "db",
+        executor: ThreadPoolExecutor | None = None,
+    ) -> None:
         self.engine = engine
         self.clock: Clock = clock or DatabaseClock()
         # Called on the event loop with each `run` transaction's info once it committed
         # (the app wakes delivery and the deadline clock from here).
         self.committed: list[Callable[[Info], None]] = []
-        workers = PG_WORKERS if is_postgres(engine) else 1
-        self._executor = ThreadPoolExecutor(workers, thread_name_prefix="firebell-db")
+        if workers is None:
+            workers = PG_WORKERS if is_postgres(engine) else 1
+        self._owns_executor = executor is None
+        self._executor = executor or ThreadPoolExecutor(
+            workers, thread_name_prefix=f"firebell-{name}"
+        )
+
+    def sibling(self, *, workers: int, name: str) -> Store:
+        """A store on the same database, clock and commit hooks for one background task.
+
+        On PostgreSQL it has worker threads of its own, so a request never queues behind
+        delivery's transactions or the clock's. On SQLite it shares this store's one
+        thread: writers there queue in arrival order anyway.
+        """
+        shared = None if is_postgres(self.engine) else self._executor
+        other = Store(self.engine, clock=self.clock, workers=workers, name=name, executor=shared)
+        other.committed = self.committed
+        return other
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -215,7 +239,12 @@ class Store:
             hook(info)
         return result
 
+    def close(self) -> None:
+        """Stop the worker threads of its own (the engine stays open, for siblings)."""
+        if self._owns_executor:
+            self._executor.shutdown(wait=True)
+
     def dispose(self) -> None:
         """Stop the worker threads and close pooled connections."""
-        self._executor.shutdown(wait=True)
+        self.close()
         self.engine.dispose()
