@@ -3,14 +3,24 @@
 Use cases lock an incident and then its deadlines; firing holds deadlines first, so it
 must not wait for an incident (that would deadlock with an ack). Incidents held by
 another transaction are skipped and their deadlines reported `busy`, to be tried again
-a moment later; they stay due. Each deadline acts inside a savepoint: one that fails
-(a bug, logged) is left due for the next poll and does not undo the others.
+a moment later; they stay due.
+
+The batch acts inside one savepoint. Should a handler fail (a bug, logged), the
+savepoint is rolled back and the batch acts again with a savepoint per deadline, so
+the failing one is left due for the next poll and does not undo the others; each
+handler acts at most twice, and only what commits counts.
+
+The next wake-up is for the earliest deadline due *after* now: one already due that
+this transaction could not claim is held by another replica's firing, or by a use case
+cancelling it, and either settles it (should it roll back instead, the next poll finds
+the row); a replica spinning on rows another is firing would starve it of CPU. A row
+this transaction added counts even if already due (a missed step, caught up).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,10 +29,12 @@ from sqlmodel import Session
 from bot.clock.kinds import Kinds
 from bot.config.model import Config
 from bot.store.db import db_now
-from bot.store.deadlines import lock_due, mark_fired, next_due_at
+from bot.store.deadlines import NEXT_DUE, lock_due, mark_fired, next_due_at
 from bot.store.incidents import lock_incidents
+from bot.store.tables import Deadline, Incident
 
 log = logging.getLogger(__name__)
+Ready = Sequence[tuple[Deadline, Incident | None]]  # claimed deadlines and their incidents
 
 
 @dataclass(frozen=True)
@@ -49,37 +61,77 @@ def fire_due(
     now = db_now(session)
     due = lock_due(session, now=now, limit=limit, kinds=kinds.keys(), skip=skip)
     if not due:
-        return Firing(upcoming=_upcoming(session, kinds, skip))
+        return Firing(upcoming=_upcoming(session, kinds, now))
     incidents = lock_incidents(
         session, incident_ids={d.incident_id for d in due if d.incident_id is not None}
     )
-    firing = Firing(full=len(due) == limit)
-    for deadline in due:
-        assert deadline.id is not None  # noqa: S101 - read from the database
-        incident = None
-        if deadline.incident_id is not None:
-            incident = incidents.get(deadline.incident_id)
-            if incident is None:
-                firing.busy.append(deadline.id)
-                continue
+    held = {d.incident_id for d in due if d.incident_id is not None} - incidents.keys()
+    ready = [
+        (d, None if d.incident_id is None else incidents[d.incident_id])
+        for d in due
+        if d.incident_id not in held
+    ]
+    act = _Acting(session, config, kinds, now=now, owner=owner)
+    fired, failed = act.together(ready) or act.apart(ready)
+    full = len(due) == limit
+    return Firing(
+        fired=fired,
+        busy=[_id(d) for d in due if d.incident_id in held],
+        failed=failed,
+        full=full,
+        upcoming=None if full else _upcoming(session, kinds, now),
+    )
+
+
+@dataclass(frozen=True)
+class _Acting:
+    """Marks claimed deadlines fired and runs their handlers, in savepoints."""
+
+    session: Session
+    config: Config
+    kinds: Kinds
+    now: datetime
+    owner: str
+
+    def together(self, ready: Ready) -> tuple[list[int], list[int]] | None:
+        """Act on all in one savepoint: (fired ids, []), or None if a handler failed."""
         try:
-            with session.begin_nested():
-                # No longer pending from here: its schedule may add its next row.
-                mark_fired(session, deadline_id=deadline.id, now=now, owner=owner)
-                kinds[deadline.kind](session, config, deadline, incident, now)
+            with self.session.begin_nested():
+                self._act(ready)
         except Exception:
-            log.exception("deadline %s (%s) failed; it stays due", deadline.id, deadline.key)
-            firing.failed.append(deadline.id)
-            continue
-        firing.fired.append(deadline.id)
-    if firing.full:
-        return firing
-    left_due = {*skip, *firing.busy, *firing.failed}
-    upcoming = _upcoming(session, kinds, left_due)
-    return Firing(firing.fired, firing.busy, firing.failed, upcoming=upcoming)
+            log.warning("a deadline handler failed; firing the batch one by one")
+            return None
+        return [_id(d) for d, _ in ready], []
+
+    def apart(self, ready: Ready) -> tuple[list[int], list[int]]:
+        """Act on each in a savepoint of its own: (fired ids, failed ids)."""
+        fired: list[int] = []
+        failed: list[int] = []
+        for deadline, incident in ready:
+            try:
+                with self.session.begin_nested():
+                    self._act([(deadline, incident)])
+            except Exception:
+                log.exception("deadline %s (%s) failed; it stays due", deadline.id, deadline.key)
+                failed.append(_id(deadline))
+                continue
+            fired.append(_id(deadline))
+        return fired, failed
+
+    def _act(self, ready: Ready) -> None:
+        # No longer pending from here: a handler's schedule may add the next row.
+        mark_fired(self.session, ids=[_id(d) for d, _ in ready], now=self.now, owner=self.owner)
+        for deadline, incident in ready:
+            self.kinds[deadline.kind](self.session, self.config, deadline, incident, self.now)
 
 
-def _upcoming(session: Session, kinds: Kinds, skip: Collection[int]) -> datetime | None:
-    """The earliest pending deadline not in `skip`, counting those this transaction added."""
-    session.flush()
-    return next_due_at(session, kinds=kinds.keys(), skip=skip)
+def _id(deadline: Deadline) -> int:
+    assert deadline.id is not None  # noqa: S101 - read from the database
+    return deadline.id
+
+
+def _upcoming(session: Session, kinds: Kinds, now: datetime) -> datetime | None:
+    """When the earliest pending deadline due after `now`, or added here, is due."""
+    later = next_due_at(session, kinds=kinds.keys(), after=now)
+    added: datetime | None = session.info.get(NEXT_DUE)  # a catch-up step may be due now
+    return min((t for t in (later, added) if t is not None), default=None)

@@ -32,6 +32,11 @@ _CANCEL_ALL = (
     )
     .values(cancelled=True)
 )
+_FIRE = (
+    update(Deadline)
+    .where(col(Deadline.id).in_(bindparam("ids", expanding=True)))
+    .values(fired_at=bindparam("now"), fired_by=bindparam("owner"))
+)
 _CANCEL = _CANCEL_ALL.where(col(Deadline.kind).in_(bindparam("kinds", expanding=True)))
 
 
@@ -57,11 +62,9 @@ def add_deadline(
         session.info[NEXT_DUE] = due_at
 
 
-def mark_fired(session: Session, *, deadline_id: int, now: datetime, owner: str) -> None:
-    """Record that `owner` fires the deadline, in the transaction that acts on it."""
-    session.connection().execute(
-        update(Deadline).where(col(Deadline.id) == deadline_id).values(fired_at=now, fired_by=owner)
-    )
+def mark_fired(session: Session, *, ids: Collection[int], now: datetime, owner: str) -> None:
+    """Record that `owner` fires these deadlines, in the transaction that acts on them."""
+    session.connection().execute(_FIRE, {"ids": list(ids), "now": now, "owner": owner})
 
 
 def cancel_deadline(session: Session, *, deadline_id: int) -> None:
@@ -126,15 +129,12 @@ def lock_due(
     return list(session.execute(query).scalars())
 
 
-def next_due_at(
-    session: Session, *, kinds: Collection[str], skip: Collection[int] = ()
-) -> datetime | None:
-    """When the earliest pending deadline of `kinds` (not in `skip`) is due."""
+def next_due_at(session: Session, *, kinds: Collection[str], after: datetime) -> datetime | None:
+    """When the earliest pending deadline of `kinds` due after `after` is due."""
     query = select(func.min(Deadline.due_at)).where(
         col(Deadline.fired_at).is_(None),
         col(Deadline.cancelled) == false(),
+        col(Deadline.due_at) > after,
         col(Deadline.kind).in_(list(kinds)),
     )
-    if skip:
-        query = query.where(col(Deadline.id).not_in(list(skip)))
     return session.execute(query).scalar_one_or_none()

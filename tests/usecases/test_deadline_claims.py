@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from functools import partial
 
+import pytest
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from bot.clock.firing import fire_due
 from bot.clock.kinds import KINDS, Handler
 from bot.config.model import Config
 from bot.incidents.acknowledge import acknowledge
-from bot.store.db import Store
+from bot.store.db import Store, is_postgres
 from bot.store.deadlines import add_deadline
 from bot.store.tables import Deadline, Incident
 from tests.usecases.conftest import START, ManualClock
@@ -102,16 +104,45 @@ def test_a_kind_this_process_does_not_know_is_left_due_for_one_that_does(
 
 
 def test_a_failing_deadline_stays_due_and_the_others_still_fire(db: Store, config: Config) -> None:
-    """One handler raising (a bug) rolls back only its own deadline."""
-    calls: list[str] = []
+    """One handler raising (a bug) mid-batch rolls back only its own deadline."""
 
     def broken(*_args: object) -> None:
         raise RuntimeError("bug")
 
-    table = {"probe": _probe(calls), "broken": broken}
-    db.call(lambda s: add_deadline(s, key="a", kind="broken", due_at=START))
-    db.call(lambda s: add_deadline(s, key="b", kind="probe", due_at=START))
+    table = {"probe": _probe([]), "broken": broken}
+    for key, kind in (("a", "probe"), ("b", "broken"), ("c", "probe")):
+        db.call(partial(add_deadline, key=key, kind=kind, due_at=START))
     fired = fire(db, config, kinds=table)
-    assert calls == ["b"]
-    assert len(fired) == 1
-    assert sorted(d.key for d in pending(db)) == ["a", "b"]  # `b` planned its next row
+    assert len(fired) == 2
+    week = START + timedelta(days=7)
+    left = sorted((d.key, d.due_at) for d in pending(db))
+    assert left == [("a", week), ("b", START), ("c", week)]
+
+
+def test_a_row_the_firing_planned_already_due_is_the_next_wake_up(
+    db: Store, clock: ManualClock, config: Config
+) -> None:
+    """A caught-up schedule whose next row is due already wakes the clock at once."""
+
+    def behind(session: Session, _c: Config, deadline: Deadline, _i: object, now: datetime) -> None:
+        add_deadline(session, key=deadline.key, kind="behind", due_at=now - HOUR)
+
+    db.call(lambda s: add_deadline(s, key="x", kind="behind", due_at=START - 2 * HOUR))
+    db.call(lambda s: add_deadline(s, key="later", kind="behind", due_at=START + HOUR))
+    firing = db.call(fire_due, config, kinds={"behind": behind}, owner="test")
+    assert (len(firing.fired), firing.upcoming) == (1, START - HOUR)
+
+
+def test_a_due_row_another_claimer_holds_is_left_to_it(
+    db: Store, clock: ManualClock, config: Config
+) -> None:
+    """A replica finding only rows another replica is firing waits for the next one due."""
+    if not is_postgres(db.engine):
+        pytest.skip("SQLite has one writer: no row is ever held by another claimer")
+    db.call(lambda s: add_deadline(s, key="held", kind="probe", due_at=START))
+    db.call(lambda s: add_deadline(s, key="later", kind="probe", due_at=START + HOUR))
+    probe = {"probe": _probe([])}
+    with db.transaction() as other:
+        other.execute(select(Deadline).where(col(Deadline.key) == "held").with_for_update())
+        firing = db.call(fire_due, config, kinds=probe, owner="test")
+    assert (firing.fired, firing.upcoming) == ([], START + HOUR)
