@@ -3,12 +3,14 @@
 Use cases are synchronous functions over one `Session`. `Store.call` runs one in a
 transaction and blocks; `Store.run` does the same from the event loop, in a worker
 thread of the store's own, so the loop never waits on the database. It is one
-execution model for both databases, chosen for being the plainest one that meets the
-bars of `bench/` (figures in docs/benchmarks.md):
+execution model for both databases, the plainest of those measured, and as fast as the
+async one on the declare path (figures in docs/benchmarks.md):
 
 - SQLite: one connection and one worker thread. Writers queue in arrival order in the
   executor instead of spinning in SQLite's busy handler, and a use case always reads
-  what the ones before it committed.
+  what the ones before it committed. Delivery and the deadline clock share the thread,
+  one transaction each in the queue at a time (`Store.sibling`), so a request waits
+  behind at most one of each, however many lanes delivery has in flight.
 - PostgreSQL: `PG_WORKERS` threads, each with a pooled psycopg connection. Use cases
   that touch one incident serialise on its row lock (`SELECT ... FOR UPDATE`), so the
   second reads what the first committed.
@@ -22,6 +24,7 @@ what it would save.
 from __future__ import annotations
 
 import asyncio
+import copy
 import functools
 import sqlite3
 import threading
@@ -177,7 +180,6 @@ class Store:
         clock: Clock | None = None,
         workers: int | None = None,
         name: str = "db",
-        executor: ThreadPoolExecutor | None = None,
     ) -> None:
         self.engine = engine
         self.clock: Clock = clock or DatabaseClock()
@@ -186,20 +188,26 @@ class Store:
         self.committed: list[Callable[[Info], None]] = []
         if workers is None:
             workers = PG_WORKERS if is_postgres(engine) else 1
-        self._owns_executor = executor is None
-        self._executor = executor or ThreadPoolExecutor(
-            workers, thread_name_prefix=f"firebell-{name}"
-        )
+        self._executor = ThreadPoolExecutor(workers, thread_name_prefix=f"firebell-{name}")
+        self._owns_executor = True
+        self._share: asyncio.Semaphore | None = None  # bounds a sibling sharing a thread
 
     def sibling(self, *, workers: int, name: str) -> Store:
-        """A store on the same database, clock and commit hooks for one background task.
+        """A store on the same engine, clock and commit hooks for one background task,
+        with at most `workers` of its transactions in flight.
 
-        On PostgreSQL it has worker threads of its own, so a request never queues behind
-        delivery's transactions or the clock's. On SQLite it shares this store's one
-        thread: writers there queue in arrival order anyway.
+        On PostgreSQL they run in threads of its own, never queued in front of this
+        store's. On SQLite they share this store's one thread, whose queue is first come,
+        first served (the one connection's pool is not: a thread that just gave the
+        connection back can take it again before a waiting one wakes); so at most
+        `workers` of them wait in front of a request. Create it on the running loop.
         """
-        shared = None if is_postgres(self.engine) else self._executor
-        other = Store(self.engine, clock=self.clock, workers=workers, name=name, executor=shared)
+        if is_postgres(self.engine):
+            other = Store(self.engine, clock=self.clock, workers=workers, name=name)
+        else:
+            other = copy.copy(self)
+            other._owns_executor = False
+            other._share = asyncio.Semaphore(workers)
         other.committed = self.committed
         return other
 
@@ -234,7 +242,11 @@ class Store:
         """
         loop = asyncio.get_running_loop()
         call = functools.partial(self._call_with_info, fn, *args, **kwargs)
-        result, info = await loop.run_in_executor(self._executor, call)
+        if self._share is None:
+            result, info = await loop.run_in_executor(self._executor, call)
+        else:
+            async with self._share:
+                result, info = await loop.run_in_executor(self._executor, call)
         for hook in self.committed:
             hook(info)
         return result
