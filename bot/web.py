@@ -128,34 +128,38 @@ async def _background(
 ) -> AsyncIterator[DeliveryWorker]:
     """Delivery and the deadline clock, running until the block ends.
 
-    Each gets a database thread of its own, so a request never queues behind
-    delivery's transactions or the clock's, nor a deadline behind either.
+    Each gets a database store of its own (`Store.sibling`), so a request never queues
+    behind more than one of delivery's transactions or the clock's. Whatever was started
+    is stopped, in reverse order, also when a later part fails to start.
     """
     store = runtime.store
-    http = httpx.AsyncClient(timeout=tuning.slack_timeout)
-    delivering = store.sibling(workers=1, name="delivery")
-    firing = store.sibling(workers=1, name="clock")
-    worker = _delivery_worker(runtime, delivering, client=client, http=http, tuning=tuning)
-    delivery = asyncio.create_task(worker.run(), name="outbox delivery")
-    clock = _deadline_clock(runtime, firing, on_fired=worker.wake, tuning=tuning)
+    async with contextlib.AsyncExitStack() as stack:
+        http = httpx.AsyncClient(timeout=tuning.slack_timeout)
+        stack.push_async_callback(http.aclose)
+        delivering = store.sibling(workers=1, name="delivery")
+        stack.push_async_callback(asyncio.to_thread, delivering.close)
+        firing = store.sibling(workers=1, name="clock")
+        stack.push_async_callback(asyncio.to_thread, firing.close)
+        worker = _delivery_worker(runtime, delivering, client=client, http=http, tuning=tuning)
+        delivery = asyncio.create_task(worker.run(), name="outbox delivery")
 
-    def committed(info: Info) -> None:
-        if info.get(QUEUED):
-            worker.wake()
-        if (due := info.get(NEXT_DUE)) is not None:
-            clock.due_at(due)
+        async def stop_delivery() -> None:
+            await worker.stop()
+            await delivery
 
-    store.committed.append(committed)
-    try:
+        stack.push_async_callback(stop_delivery)
+        clock = _deadline_clock(runtime, firing, on_fired=worker.wake, tuning=tuning)
+        stack.callback(clock.stop)
+
+        def committed(info: Info) -> None:
+            if info.get(QUEUED):
+                worker.wake()
+            if (due := info.get(NEXT_DUE)) is not None:
+                clock.due_at(due)
+
+        store.committed.append(committed)
+        stack.callback(store.committed.remove, committed)
         yield worker
-    finally:
-        store.committed.remove(committed)
-        clock.stop()
-        await worker.stop()
-        await delivery
-        await http.aclose()
-        await asyncio.to_thread(delivering.close)
-        await asyncio.to_thread(firing.close)
 
 
 def _delivery_worker(

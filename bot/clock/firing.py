@@ -95,11 +95,13 @@ class _Acting:
 
     def together(self, ready: Ready) -> tuple[list[int], list[int]] | None:
         """Act on all in one savepoint: (fired ids, []), or None if a handler failed."""
+        noted = dict(self.session.info)
         try:
             with self.session.begin_nested():
                 self._act(ready)
         except Exception:
             log.warning("a deadline handler failed; firing the batch one by one")
+            _restore(self.session, noted)
             return None
         return [_id(d) for d, _ in ready], []
 
@@ -108,11 +110,13 @@ class _Acting:
         fired: list[int] = []
         failed: list[int] = []
         for deadline, incident in ready:
+            noted = dict(self.session.info)
             try:
                 with self.session.begin_nested():
                     self._act([(deadline, incident)])
             except Exception:
                 log.exception("deadline %s (%s) failed; it stays due", deadline.id, deadline.key)
+                _restore(self.session, noted)
                 failed.append(_id(deadline))
                 continue
             fired.append(_id(deadline))
@@ -123,6 +127,13 @@ class _Acting:
         mark_fired(self.session, ids=[_id(d) for d, _ in ready], now=self.now, owner=self.owner)
         for deadline, incident in ready:
             self.kinds[deadline.kind](self.session, self.config, deadline, incident, self.now)
+
+
+def _restore(session: Session, noted: dict[str, object]) -> None:
+    """Forget what a rolled-back savepoint noted for after the commit (a wake-up for a
+    row it added, say): the rows are gone."""
+    session.info.clear()
+    session.info.update(noted)
 
 
 def _id(deadline: Deadline) -> int:

@@ -99,14 +99,21 @@ class DeadlineClock:
             await asyncio.sleep(TICK_GAP)
 
     def due_at(self, at: datetime) -> None:
-        """A deadline at `at` was just committed: wake up for it if it is the earliest."""
+        """A deadline at `at` was just committed: wake up for it if it is the earliest.
+
+        One due already wakes the driver at once, not through a job: a tick ending
+        meanwhile re-arms the job for its own next row, and would drop this one.
+        """
+        if at <= datetime.now(UTC):
+            self._wake.set()
+            return
         if self._next is not None and self._next <= at and self._scheduler.get_job(_DUE_JOB):
             return
         self._next = at
         self._scheduler.add_job(
             self.kick,
             "date",
-            run_date=max(at, datetime.now(UTC)),
+            run_date=at,
             id=_DUE_JOB,
             replace_existing=True,
             misfire_grace_time=None,
@@ -136,7 +143,9 @@ class DeadlineClock:
         except Exception:
             log.exception("firing deadlines failed; the next poll tries again")
             return
-        self._next = None
+        if self._scheduler.get_job(_DUE_JOB) is None:
+            self._next = None  # the job that woke this tick has run; none is set for later
+        # Else a commit during the tick set it for a row this tick may not have seen.
         if busy:
             # Skipped while a change held their incident: look again very soon.
             self.due_at(datetime.now(UTC) + timedelta(milliseconds=20))

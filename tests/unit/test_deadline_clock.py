@@ -61,3 +61,41 @@ def test_a_row_already_due_when_the_tick_ends_fires_without_waiting_for_the_poll
     asyncio.run(scenario())
     assert len(ticks) == rows
     assert ticks[-1] - ticks[0] < timedelta(seconds=1)
+
+
+@pytest.mark.parametrize("offset_ms", [-1, 50])
+def test_a_row_committed_while_a_tick_runs_is_not_forgotten_when_it_ends(
+    monkeypatch: pytest.MonkeyPatch, fast_config: Config, offset_ms: int
+) -> None:
+    """A wake-up another transaction asked for during a tick survives the tick's own."""
+    ticks: list[datetime] = []
+    clocks: list[DeadlineClock] = []
+
+    def fire_due(_session: object, _config: Config, **_kwargs: object) -> Firing:
+        ticks.append(datetime.now(UTC))
+        if len(ticks) == 1:  # a use case commits a row due soon, mid-tick
+            clocks[0].due_at(datetime.now(UTC) + timedelta(milliseconds=offset_ms))
+        return Firing(upcoming=datetime.now(UTC) + timedelta(minutes=10))
+
+    monkeypatch.setattr(scheduler, "fire_due", fire_due)
+
+    async def scenario() -> None:
+        clock = DeadlineClock(
+            store=DirectStore(create_engine("sqlite://")),
+            config=fast_config,
+            owner="test",
+            on_fired=lambda: None,
+            poll_interval=60.0,
+        )
+        clocks.append(clock)
+        clock.start()
+        try:
+            for _ in range(100):
+                if len(ticks) >= 2:
+                    break
+                await asyncio.sleep(0.01)
+        finally:
+            clock.stop()
+
+    asyncio.run(scenario())
+    assert len(ticks) == 2

@@ -146,3 +146,18 @@ def test_a_due_row_another_claimer_holds_is_left_to_it(
         other.execute(select(Deadline).where(col(Deadline.key) == "held").with_for_update())
         firing = db.call(fire_due, config, kinds=probe, owner="test")
     assert (firing.fired, firing.upcoming) == ([], START + HOUR)
+
+
+def test_a_failed_handler_leaves_no_wake_up_for_rows_it_rolled_back(
+    db: Store, clock: ManualClock, config: Config
+) -> None:
+    """A handler that planned a row and then raised does not wake the clock for it."""
+
+    def plans_then_breaks(session: Session, *_args: object) -> None:
+        add_deadline(session, key="planned", kind="broken", due_at=START - HOUR)
+        raise RuntimeError("bug")
+
+    db.call(lambda s: add_deadline(s, key="x", kind="broken", due_at=START))
+    db.call(lambda s: add_deadline(s, key="later", kind="broken", due_at=START + HOUR))
+    firing = db.call(fire_due, config, kinds={"broken": plans_then_breaks}, owner="test")
+    assert (len(firing.failed), firing.upcoming) == (1, START + HOUR)
