@@ -26,6 +26,30 @@ class DirectStore(Store):
         return fn(None, *args, **kwargs)
 
 
+def run_clock(config: Config, until: Callable[[], bool], clocks: list[DeadlineClock]) -> None:
+    """Run a clock (appended to `clocks`) with a one-minute poll until `until()`, 2 s at most."""
+
+    async def scenario() -> None:
+        clock = DeadlineClock(
+            store=DirectStore(create_engine("sqlite://")),
+            config=config,
+            owner="test",
+            on_fired=lambda: None,
+            poll_interval=60.0,
+        )
+        clocks.append(clock)
+        clock.start()
+        try:
+            for _ in range(200):
+                if until():
+                    break
+                await asyncio.sleep(0.01)
+        finally:
+            clock.stop()
+
+    asyncio.run(scenario())
+
+
 def test_a_row_already_due_when_the_tick_ends_fires_without_waiting_for_the_poll(
     monkeypatch: pytest.MonkeyPatch, fast_config: Config
 ) -> None:
@@ -40,25 +64,7 @@ def test_a_row_already_due_when_the_tick_ends_fires_without_waiting_for_the_poll
         return Firing(fired=[], busy=[], full=False, upcoming=upcoming)
 
     monkeypatch.setattr(scheduler, "fire_due", fire_due)
-
-    async def scenario() -> None:
-        clock = DeadlineClock(
-            store=DirectStore(create_engine("sqlite://")),
-            config=fast_config,
-            owner="test",
-            on_fired=lambda: None,
-            poll_interval=60.0,
-        )
-        clock.start()
-        try:
-            for _ in range(200):
-                if len(ticks) >= rows:
-                    break
-                await asyncio.sleep(0.01)
-        finally:
-            clock.stop()
-
-    asyncio.run(scenario())
+    run_clock(fast_config, lambda: len(ticks) >= rows, [])
     assert len(ticks) == rows
     assert ticks[-1] - ticks[0] < timedelta(seconds=1)
 
@@ -78,24 +84,5 @@ def test_a_row_committed_while_a_tick_runs_is_not_forgotten_when_it_ends(
         return Firing(upcoming=datetime.now(UTC) + timedelta(minutes=10))
 
     monkeypatch.setattr(scheduler, "fire_due", fire_due)
-
-    async def scenario() -> None:
-        clock = DeadlineClock(
-            store=DirectStore(create_engine("sqlite://")),
-            config=fast_config,
-            owner="test",
-            on_fired=lambda: None,
-            poll_interval=60.0,
-        )
-        clocks.append(clock)
-        clock.start()
-        try:
-            for _ in range(100):
-                if len(ticks) >= 2:
-                    break
-                await asyncio.sleep(0.01)
-        finally:
-            clock.stop()
-
-    asyncio.run(scenario())
+    run_clock(fast_config, lambda: len(ticks) >= 2, clocks)
     assert len(ticks) == 2
