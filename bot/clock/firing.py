@@ -62,10 +62,9 @@ def fire_due(
     due = lock_due(session, now=now, limit=limit, kinds=kinds.keys(), skip=skip)
     if not due:
         return Firing(upcoming=_upcoming(session, kinds, now))
-    incidents = lock_incidents(
-        session, incident_ids={d.incident_id for d in due if d.incident_id is not None}
-    )
-    held = {d.incident_id for d in due if d.incident_id is not None} - incidents.keys()
+    ids = {d.incident_id for d in due if d.incident_id is not None}
+    incidents = lock_incidents(session, incident_ids=ids)
+    held = ids - incidents.keys()
     ready = [
         (d, None if d.incident_id is None else incidents[d.incident_id])
         for d in due
@@ -95,13 +94,8 @@ class _Acting:
 
     def together(self, ready: Ready) -> tuple[list[int], list[int]] | None:
         """Act on all in one savepoint: (fired ids, []), or None if a handler failed."""
-        noted = dict(self.session.info)
-        try:
-            with self.session.begin_nested():
-                self._act(ready)
-        except Exception:
+        if self._in_savepoint(ready) is not None:
             log.warning("a deadline handler failed; firing the batch one by one")
-            _restore(self.session, noted)
             return None
         return [_id(d) for d, _ in ready], []
 
@@ -110,30 +104,34 @@ class _Acting:
         fired: list[int] = []
         failed: list[int] = []
         for deadline, incident in ready:
-            noted = dict(self.session.info)
-            try:
-                with self.session.begin_nested():
-                    self._act([(deadline, incident)])
-            except Exception:
-                log.exception("deadline %s (%s) failed; it stays due", deadline.id, deadline.key)
-                _restore(self.session, noted)
-                failed.append(_id(deadline))
+            error = self._in_savepoint([(deadline, incident)])
+            if error is None:
+                fired.append(_id(deadline))
                 continue
-            fired.append(_id(deadline))
+            log.error(
+                "deadline %s (%s) failed; it stays due", deadline.id, deadline.key, exc_info=error
+            )
+            failed.append(_id(deadline))
         return fired, failed
+
+    def _in_savepoint(self, ready: Ready) -> Exception | None:
+        """Act in a savepoint; on failure roll it back, with what it noted for after the
+        commit (a wake-up for a row it added, say), and return the error."""
+        noted = dict(self.session.info)
+        try:
+            with self.session.begin_nested():
+                self._act(ready)
+        except Exception as error:
+            self.session.info.clear()
+            self.session.info.update(noted)
+            return error
+        return None
 
     def _act(self, ready: Ready) -> None:
         # No longer pending from here: a handler's schedule may add the next row.
         mark_fired(self.session, ids=[_id(d) for d, _ in ready], now=self.now, owner=self.owner)
         for deadline, incident in ready:
             self.kinds[deadline.kind](self.session, self.config, deadline, incident, self.now)
-
-
-def _restore(session: Session, noted: dict[str, object]) -> None:
-    """Forget what a rolled-back savepoint noted for after the commit (a wake-up for a
-    row it added, say): the rows are gone."""
-    session.info.clear()
-    session.info.update(noted)
 
 
 def _id(deadline: Deadline) -> int:

@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
@@ -71,7 +71,7 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    # A connection per worker thread, delivery's, and a few more for /readyz and the CLI.
+    # A connection per worker thread, delivery's and the clock's, one for /readyz; overflow.
     engine = create_engine(url, pool_size=PG_WORKERS + 3, max_overflow=4, pool_recycle=1800)
     event.listen(engine, "checkin", _note_checkin)
     event.listen(engine, "checkout", _ping_if_idle)
@@ -189,8 +189,8 @@ class Store:
         if workers is None:
             workers = PG_WORKERS if is_postgres(engine) else 1
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix=f"firebell-{name}")
-        self._owns_executor = True
-        self._share: asyncio.Semaphore | None = None  # bounds a sibling sharing a thread
+        # Set on a sibling sharing this store's thread (SQLite): bounds its transactions.
+        self._share: asyncio.Semaphore | None = None
 
     def sibling(self, *, workers: int, name: str) -> Store:
         """A store on the same engine, clock and commit hooks for one background task,
@@ -206,7 +206,6 @@ class Store:
             other = Store(self.engine, clock=self.clock, workers=workers, name=name)
         else:
             other = copy.copy(self)
-            other._owns_executor = False
             other._share = asyncio.Semaphore(workers)
         other.committed = self.committed
         return other
@@ -242,18 +241,15 @@ class Store:
         """
         loop = asyncio.get_running_loop()
         call = functools.partial(self._call_with_info, fn, *args, **kwargs)
-        if self._share is None:
+        async with self._share or nullcontext():
             result, info = await loop.run_in_executor(self._executor, call)
-        else:
-            async with self._share:
-                result, info = await loop.run_in_executor(self._executor, call)
         for hook in self.committed:
             hook(info)
         return result
 
     def close(self) -> None:
         """Stop the worker threads of its own (the engine stays open, for siblings)."""
-        if self._owns_executor:
+        if self._share is None:
             self._executor.shutdown(wait=True)
 
     def dispose(self) -> None:
