@@ -3,8 +3,10 @@
 The bot talks to it as it talks to Slack: point ``SLACK_API_URL`` at ``fake.api_url``.
 It keeps users, channels, messages, pins and views, answers with Slack's response shapes
 and error codes, enforces Slack's rules (channel names, Block Kit limits, trigger_id
-expiry, an optional per-channel rate limit) and injects faults on demand. Attributes
-such as ``fake.channels`` are the live state; query methods return snapshots.
+expiry, an optional per-channel rate limit) and misbehaves on demand: queued faults
+(``inject``, ``script``) and seeded random ones (``chaos``), including calls that take
+effect and then fail (see tests/fakeslack_faults.py for the kinds). Attributes such as
+``fake.channels`` are the live state; query methods return snapshots.
 """
 
 from __future__ import annotations
@@ -14,14 +16,24 @@ import json
 import secrets
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from tests.fakeslack_api import SlackWebApi
+from tests.fakeslack_faults import (
+    DEGRADED_SLACK,
+    SPARED_METHODS,
+    Chaos,
+    Fate,
+    Fault,
+    FaultPlan,
+    Reply,
+    check_kind,
+    json_reply,
+)
 from tests.fakeslack_model import (
     APP_ID,
     BOT_ID,
@@ -32,7 +44,6 @@ from tests.fakeslack_model import (
     Channel,
     Edit,
     Ephemeral,
-    Fault,
     Json,
     Message,
     ResponsePost,
@@ -45,13 +56,17 @@ __all__ = [
     "APP_ID",
     "BOT_ID",
     "BOT_USER_ID",
+    "DEGRADED_SLACK",
+    "SPARED_METHODS",
     "TEAM_DOMAIN",
     "TEAM_ID",
     "Call",
     "Channel",
+    "Chaos",
     "Edit",
     "Ephemeral",
     "FakeSlack",
+    "Fault",
     "Message",
     "ResponsePost",
     "User",
@@ -61,20 +76,6 @@ __all__ = [
 T = TypeVar("T")
 
 RESPONSE_URL_USES = 5  # Slack accepts five posts to one response URL
-_FAULT_KINDS = frozenset({"429", "500", "503", "timeout", "latency"})
-
-
-@dataclass
-class _Reply:
-    status: int
-    body: bytes
-    headers: dict[str, str] = field(default_factory=dict)
-    content_type: str = "application/json; charset=utf-8"
-    drop: bool = False
-
-
-def _json_reply(payload: Json, status: int = 200, headers: dict[str, str] | None = None) -> _Reply:
-    return _Reply(status, json.dumps(payload).encode(), headers or {})
 
 
 def _parse_params(query: str, content_type: str, body: bytes) -> Json:
@@ -154,13 +155,13 @@ class FakeSlack(SlackWebApi):
         return f"{self.base_url}/api/"
 
     def reset(self) -> None:
-        """Back to the initial workspace: no messages, calls, faults, latency or limits."""
+        """Back to the initial workspace: no messages, calls, faults, chaos or limits."""
         with self._lock:
             super().reset()
             self.calls: list[Call] = []
             self.responses: list[ResponsePost] = []
             self.latency = 0.0
-            self._faults: list[Fault] = []
+            self._faults = FaultPlan()
             self._response_uses: dict[str, int] = {}
 
     def response_url(self) -> str:
@@ -170,25 +171,73 @@ class FakeSlack(SlackWebApi):
             self._response_uses[url_id] = 0
         return f"{self.base_url}/response/{url_id}"
 
+    # -- misbehaviour ----------------------------------------------------------------------
+
     def inject(
-        self, method: str, kind: str, times: int = 1, retry_after: int = 1, delay: float = 0.0
+        self,
+        method: str,
+        kind: str,
+        times: int = 1,
+        retry_after: int = 1,
+        delay: float = 0.0,
+        *,
+        after_effect: bool = False,
     ) -> None:
         """Make the next ``times`` calls to ``method`` fail (``*``: any API method).
 
-        kinds: ``429`` (with Retry-After), ``500``, ``503``, ``timeout`` (sleep ``delay``,
-        10 s by default, then drop the connection unanswered), ``latency`` (sleep
-        ``delay``, then answer normally), ``error:<code>`` (``ok: false`` with that code).
-        Response URL posts count as method ``response_url``.
+        kinds: ``429`` (``Retry-After: retry_after``), ``500``, ``503`` (HTML), ``timeout``
+        and ``latency`` (sleep ``delay``), ``error:<code>``, ``ok``; ``after_effect=True``
+        or ``effect+500|503|timeout`` fails after the call took effect (all in
+        tests/fakeslack_faults.py). Faults queue in the order injected: a call takes the
+        first one for its method or ``*``, which matches no response URL post (method
+        ``response_url``).
         """
-        if kind not in _FAULT_KINDS and not kind.startswith("error:"):
-            raise ValueError(f"unknown fault kind {kind!r}")
+        if after_effect and not kind.startswith("effect+"):
+            kind = f"effect+{kind}"
+        check_kind(kind)
+        if times < 1:
+            raise ValueError("times must be at least 1")
         with self._lock:
-            self._faults.append(Fault(method, kind, times, retry_after, delay))
+            self._faults.queue.append(Fault(method, kind, times, retry_after, delay))
+
+    def script(
+        self, method: str, kinds: Sequence[str], *, retry_after: int = 1, delay: float = 0.0
+    ) -> None:
+        """Answer the next calls to ``method`` with ``kinds`` in order, then normally.
+
+        ``ok`` answers one call normally: ``["500", "ok", "effect+503"]``. The same as one
+        ``inject(method, kind)`` per entry, queued after the faults already waiting.
+        """
+        for kind in kinds:
+            check_kind(kind)
+        with self._lock:
+            self._faults.queue += [Fault(method, k, 1, retry_after, delay) for k in kinds]
+
+    def chaos(self, config: Chaos | None) -> None:
+        """Give every later call a random fate (``None``: stop); queued faults go first.
+
+        ``DEGRADED_SLACK`` is issue 11's degraded Slack; vary it with
+        ``dataclasses.replace(DEGRADED_SLACK, effect_then_error=True, seed=7)``.
+        """
+        with self._lock:
+            self._faults.set_chaos(config)
+
+    def calm(self) -> None:
+        """Stop the chaos; queued faults and the stats stay."""
+        self.chaos(None)
 
     def clear_faults(self) -> None:
-        """Forget every fault still to be injected."""
+        """Forget every fault still queued (the chaos, if any, goes on)."""
         with self._lock:
-            self._faults = []
+            self._faults.queue = []
+
+    def injected(self, method: str | None = None) -> dict[str, int]:
+        """How many calls (to ``method``, or to any) got each fault: ``{"503": 4, ...}``.
+
+        Labels are the kinds, ``effect+`` included; chaos's latency alone is not counted.
+        """
+        with self._lock:
+            return self._faults.counts(method)
 
     # -- queries -------------------------------------------------------------------------
 
@@ -245,7 +294,8 @@ class FakeSlack(SlackWebApi):
         with self._lock:
             lines = ["recent calls:"]
             lines += [
-                f"  {c.method} -> {c.status} {json.dumps(c.response)[:160]}"
+                f"  {c.method} -> {c.status}{f' ({c.fault})' * bool(c.fault)} "
+                f"{json.dumps(c.response)[:160]}"
                 for c in self.calls[-25:]
             ]
             lines.append("messages:")
@@ -260,102 +310,93 @@ class FakeSlack(SlackWebApi):
 
     def handle(
         self, path: str, query: str, auth: str | None, content_type: str, body: bytes
-    ) -> _Reply:
+    ) -> Reply:
         """Answer one HTTP request; sleeps happen outside the lock."""
         self._pause(self.latency)
         is_response = path.startswith("/response/")
         method = "response_url" if is_response else path.removeprefix("/api/")
         if not is_response and not path.startswith("/api/"):
-            return _json_reply({"ok": False, "error": "not_found"}, 404)
+            return json_reply({"ok": False, "error": "not_found"}, 404)
         try:
-            params = _parse_params(query, content_type, body)
+            params: Json | None = _parse_params(query, content_type, body)
         except ValueError:
-            params = {}
-            malformed = True
-        else:
-            malformed = False
+            params = None
         with self._lock:
-            call = Call(method, params, time.time())
+            call = Call(method, params or {}, time.time())
             self.calls.append(call)
-            fault = self._take_fault(method, is_response)
-        if fault is not None and fault.kind in {"timeout", "latency"}:
-            self._pause(fault.delay or (10.0 if fault.kind == "timeout" else 0.0))
-            if fault.kind == "timeout":
-                with self._lock:
-                    call.status = 0
-                return _Reply(0, b"", drop=True)
+            fate = self._faults.take(method, is_response)
+            call.fault = fate.label
+        self._pause(fate.wait)
+        if fate.kind is None or fate.after_effect:
+            with self._lock:
+                reply = self._answer(call, path, auth, malformed=params is None)
+                if fate.kind is None:
+                    return self._record(call, reply)
+        # The call fails, after taking effect or without: its own answer, if any, is lost.
+        if fate.kind == "timeout":
+            return self._drop(call, fate)
+        return self._record(call, fate.reply())
+
+    def _answer(self, call: Call, path: str, auth: str | None, *, malformed: bool) -> Reply:
+        """The call's own answer, with its effect on the workspace (under the lock)."""
+        if malformed:
+            return json_reply({"ok": False, "error": "invalid_json"})
+        if call.method == "response_url":
+            return self._record_response(path.removeprefix("/response/"), call.params)
+        return self._dispatch(call.method, call.params, auth)
+
+    def _record(self, call: Call, reply: Reply) -> Reply:
         with self._lock:
-            if fault is not None and fault.kind != "latency":
-                reply = self._fault_reply(fault)
-            elif malformed:
-                reply = _json_reply({"ok": False, "error": "invalid_json"})
-            elif is_response:
-                reply = self._record_response(path.removeprefix("/response/"), params)
-            else:
-                reply = self._dispatch(method, params, auth)
             call.status = reply.status
             call.response = json.loads(reply.body) if reply.body.startswith(b"{") else {}
-            return reply
+        return reply
+
+    def _drop(self, call: Call, fate: Fate) -> Reply:
+        self._pause(fate.delay)
+        with self._lock:
+            call.status = 0
+            call.response = {}
+        return Reply(0, b"", drop=True)
 
     def _pause(self, seconds: float) -> None:
         if seconds > 0:
             self._stopping.wait(seconds)
 
-    def _take_fault(self, method: str, is_response: bool) -> Fault | None:
-        for fault in self._faults:
-            if fault.method == method or (fault.method == "*" and not is_response):
-                fault.times -= 1
-                self._faults = [f for f in self._faults if f.times > 0]
-                return fault
-        return None
-
-    @staticmethod
-    def _fault_reply(fault: Fault) -> _Reply:
-        if fault.kind == "429":
-            return _json_reply(
-                {"ok": False, "error": "ratelimited"}, 429, {"Retry-After": str(fault.retry_after)}
-            )
-        if fault.kind == "500":
-            return _json_reply({"ok": False, "error": "internal_error"}, 500)
-        if fault.kind == "503":
-            return _json_reply({"ok": False, "error": "service_unavailable"}, 503)
-        return _json_reply({"ok": False, "error": fault.kind.removeprefix("error:")})
-
-    def _dispatch(self, method: str, params: Json, auth: str | None) -> _Reply:
+    def _dispatch(self, method: str, params: Json, auth: str | None) -> Reply:
         if not auth or not auth.startswith("Bearer "):
-            return _json_reply({"ok": False, "error": "not_authed"})
+            return json_reply({"ok": False, "error": "not_authed"})
         if method == "apps.connections.open":
             # Socket Mode: only the app-level token opens a connection.
             if auth.removeprefix("Bearer ") != self.app_token:
-                return _json_reply({"ok": False, "error": "invalid_auth"})
+                return json_reply({"ok": False, "error": "invalid_auth"})
             if self.socket_url is None:
-                return _json_reply({"ok": False, "error": "socket_mode_not_enabled"})
-            return _json_reply({"ok": True, "url": self.socket_url})
+                return json_reply({"ok": False, "error": "socket_mode_not_enabled"})
+            return json_reply({"ok": True, "url": self.socket_url})
         if auth.removeprefix("Bearer ") != self.bot_token:
-            return _json_reply({"ok": False, "error": "invalid_auth"})
+            return json_reply({"ok": False, "error": "invalid_auth"})
         try:
-            return _json_reply(self.call(method, params))
+            return json_reply(self.call(method, params))
         except SlackError as err:
-            return _json_reply(
+            return json_reply(
                 {"ok": False, "error": err.code, **err.extra}, err.status, err.headers
             )
         except (ValueError, TypeError, AttributeError) as err:
             # Arguments of the wrong shape: Slack says invalid_arguments; say why, too.
-            return _json_reply({"ok": False, "error": "invalid_arguments", "detail": repr(err)})
+            return json_reply({"ok": False, "error": "invalid_arguments", "detail": repr(err)})
 
-    def _record_response(self, url_id: str, params: Json) -> _Reply:
+    def _record_response(self, url_id: str, params: Json) -> Reply:
         uses = self._response_uses.get(url_id)
         if uses is None:
-            return _Reply(404, b"invalid_url", content_type="text/plain")
+            return Reply(404, b"invalid_url", content_type="text/plain")
         if uses >= RESPONSE_URL_USES:
-            return _Reply(404, b"used_url", content_type="text/plain")
+            return Reply(404, b"used_url", content_type="text/plain")
         self._response_uses[url_id] = uses + 1
         try:
             body = json.loads(params["payload"]) if "payload" in params else params
         except ValueError:
-            return _Reply(400, b"invalid_payload", content_type="text/plain")
+            return Reply(400, b"invalid_payload", content_type="text/plain")
         self.responses.append(ResponsePost(url_id, body, time.time()))
-        return _Reply(200, b"ok", content_type="text/plain")
+        return Reply(200, b"ok", content_type="text/plain")
 
 
 class _Server(ThreadingHTTPServer):

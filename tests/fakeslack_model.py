@@ -243,7 +243,8 @@ class Call:
     params: Json
     at: float
     status: int = 200  # 0: the connection was dropped unanswered
-    response: Json = field(default_factory=dict)
+    response: Json = field(default_factory=dict)  # {} when the answer was not JSON
+    fault: str = ""  # the fault injected into it ("503", "effect+timeout" ...), if any
 
 
 @dataclass
@@ -266,17 +267,6 @@ class Trigger:
     issued_at: float  # time.monotonic()
     user: str | None
     used: bool = False
-
-
-@dataclass
-class Fault:
-    """A fault to inject into the next ``times`` calls of ``method``."""
-
-    method: str
-    kind: str
-    times: int
-    retry_after: int
-    delay: float
 
 
 # The workspace of SPEC.md's example config, so that e2e tests can use it unchanged.
