@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from bot.store.tables import Incident, OutboxMessage
+from bot.store.tables import Incident, OutboxMessage, TimelineEntry
 
 
 def render_metrics(session: Session, *, worker: Any) -> str:
@@ -17,6 +17,11 @@ def render_metrics(session: Session, *, worker: Any) -> str:
     ).scalar_one()
     failed = session.execute(
         select(func.count()).select_from(OutboxMessage).where(col(OutboxMessage.failed).is_(True))
+    ).scalar_one()
+    undelivered = session.execute(
+        select(func.count())
+        .select_from(TimelineEntry)
+        .where(col(TimelineEntry.kind) == "page_undelivered")
     ).scalar_one()
     by_state = session.execute(
         select(col(Incident.state), func.count()).group_by(Incident.state)
@@ -28,6 +33,9 @@ def render_metrics(session: Session, *, worker: Any) -> str:
         "# HELP firebell_outbox_failed Outbox rows given up on.",
         "# TYPE firebell_outbox_failed gauge",
         f"firebell_outbox_failed {failed}",
+        "# HELP firebell_pages_undelivered_total Pages given up on (refused, or moot by an ack).",
+        "# TYPE firebell_pages_undelivered_total counter",
+        f"firebell_pages_undelivered_total {undelivered}",
         "# HELP firebell_incidents Incidents by state.",
         "# TYPE firebell_incidents gauge",
         *(f'firebell_incidents{{state="{state}"}} {count}' for state, count in by_state),

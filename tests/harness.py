@@ -6,6 +6,8 @@ import asyncio
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -107,3 +109,15 @@ class Firebell:
             self.slack.close()
         self._server = None
         self._thread = None
+
+
+@contextmanager
+def running(
+    database_url: str, config: Config, fake: FakeSlack, tuning: Tuning = FAST
+) -> Iterator[Firebell]:
+    """firebell with its own database, config or tuning, stopped afterwards."""
+    app = Firebell(database_url=database_url, config=config, fake=fake, tuning=tuning).start()
+    try:
+        yield app
+    finally:
+        app.stop()

@@ -26,6 +26,7 @@ from bot.clock.firing import fire_due
 from bot.clock.kinds import KINDS, Kinds
 from bot.config.model import Config
 from bot.store.db import Store
+from bot.store.outage import Outage, is_unreachable
 
 log = logging.getLogger(__name__)
 _DUE_JOB = "next-deadline"
@@ -55,6 +56,7 @@ class DeadlineClock:
         self.on_fired = on_fired
         self.poll_interval = poll_interval
         self.fired = 0
+        self._outage = Outage("the deadline clock", log)
         self._next: datetime | None = None
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._wake = asyncio.Event()
@@ -140,9 +142,15 @@ class DeadlineClock:
                 if not firing.full:
                     break
             upcoming = firing.upcoming
-        except Exception:
-            log.exception("firing deadlines failed; the next poll tries again")
+        except Exception as err:
+            if not is_unreachable(err):
+                log.exception("firing deadlines failed; the next poll tries again")
+                return
+            # Away: the next poll tries again; a deadline that came due meanwhile fires
+            # then (claims compare with the database's clock, so none is skipped).
+            self._outage.failed(err)
             return
+        self._outage.succeeded()
         if self._scheduler.get_job(_DUE_JOB) is None:
             self._next = None  # the job that woke this tick has run; none is set for later
         # Else a commit during the tick set it for a row this tick may not have seen.

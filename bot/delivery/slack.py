@@ -1,9 +1,11 @@
 """What every effect shares: the claimed row, and a way to call Slack and post once.
 
 Posts have no idempotency key in Slack, so each carries its outbox row id as message
-metadata. An attempt at a row that was tried before (its process died, or the call
-timed out after Slack acted) first looks in the channel's history since that try and
-reuses the post it finds.
+metadata. A post that fails in doubt (5xx, timeout: Slack may have taken it) is
+reported as such; an attempt after one that may have posted (its process died, or its
+post failed in doubt) first looks in the channel's history since the earliest such
+attempt and reuses the post it finds. A history read that fails fails the attempt: it
+is retried, never taken as "not posted".
 """
 
 from __future__ import annotations
@@ -23,7 +25,14 @@ from sqlmodel import Session
 
 from bot.config.model import Config
 from bot.delivery.pacing import ChannelPacer
-from bot.delivery.retry import PacedError, PermanentError, TransientError
+from bot.delivery.retry import (
+    MootError,
+    PacedError,
+    PermanentError,
+    PostInDoubtError,
+    TimedOutError,
+    TransientError,
+)
 from bot.delivery.slack_calls import SlackCallError, call
 from bot.store.db import Store
 from bot.store.messages import save_message
@@ -36,6 +45,7 @@ METADATA_EVENT = "firebell_outbox"  # message metadata naming the outbox row beh
 CLOCK_SKEW = 10.0  # seconds Slack's clock may run behind the database's
 HISTORY_PAGE = 200  # messages per conversations.history call, as Slack advises
 MAX_HISTORY_PAGES = 10  # pages read looking for an earlier attempt's post
+DM_CACHE = 10_000  # people whose DM channel id is remembered (Slack never changes it)
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,7 @@ class Slack:
         self.pacer = pacer
         self.http = http
         self._bot_user: str | None = None
+        self._dms: dict[str, str] = {}
 
     async def call(self, method: str, **params: Any) -> dict[str, Any]:
         """Call a Web API method (see `slack_calls.call` for its errors)."""
@@ -100,12 +111,31 @@ class Slack:
             self._bot_user = str((await self.call("auth.test"))["user_id"])
         return self._bot_user
 
-    async def post(self, claimed: Claimed, channel: str, text: str, **params: Any) -> str:
-        """Post `claimed`'s message to `channel` once: an earlier attempt's post is reused."""
+    async def dm_channel(self, user: str) -> str:
+        """The bot's DM channel with `user` (opened once, then remembered)."""
+        if (known := self._dms.get(user)) is not None:
+            return known
+        data = await self.call("conversations.open", users=user)
+        channel = str(data["channel"]["id"])
+        if len(self._dms) >= DM_CACHE:
+            self._dms.clear()
+        self._dms[user] = channel
+        return channel
+
+    async def post(
+        self, claimed: Claimed, channel: str, text: str, *, unless: str | None = None, **params: Any
+    ) -> str:
+        """Post `claimed`'s message to `channel` once: an earlier attempt's post is reused.
+
+        `unless`: why the message is moot now; if no earlier attempt posted it, it is
+        not sent (`MootError`).
+        """
         if claimed.earlier_attempt is not None:
             earlier = await self._find_posted(claimed, channel)
             if earlier is not None:
                 return earlier
+        if unless is not None:
+            raise MootError(unless)
         delay = self.pacer.reserve(channel, holder=claimed.row.id)
         if delay > MAX_PACING_WAIT:
             # A long queue for one channel (an announcements channel in a storm): hand
@@ -115,9 +145,12 @@ class Slack:
             raise PacedError(f"pacing {channel}", delay)
         if delay > 0:
             await asyncio.sleep(delay)
-        data = await self.call(
-            "chat.postMessage", channel=channel, text=text, metadata=_mark(claimed), **params
-        )
+        try:
+            data = await self.call(
+                "chat.postMessage", channel=channel, text=text, metadata=_mark(claimed), **params
+            )
+        except TransientError as err:
+            raise PostInDoubtError(str(err), timed_out=isinstance(err, TimedOutError)) from err
         return str(data["ts"])
 
     async def post_shown(
@@ -130,9 +163,10 @@ class Slack:
         text: str,
         blocks: list[Block],
         data: dict[str, Any] | None = None,
+        unless: str | None = None,
     ) -> Followup:
         """Post a message that shows `incident`; return how to remember it for refreshes."""
-        ts = await self.post(claimed, channel, text, blocks=blocks)
+        ts = await self.post(claimed, channel, text, blocks=blocks, unless=unless)
         assert incident.id is not None  # noqa: S101 - read from the database
         return partial(
             save_message,

@@ -3,8 +3,12 @@
 One worker runs per process. It claims the heads of up to `concurrency` lanes, and
 each lane is drained by one task: after a row is settled, the next row of the same lane
 is claimed in the same transaction, so an incident's messages follow each other without
-waiting for the next poll. A use case that commits rows calls `wake()`; rows written
-by other replicas, and retries, are found by a slow poll.
+waiting for the next poll. A use case that commits rows calls `wake()`; a retry wakes
+the worker when it is due; rows written by other replicas are found by a slow poll.
+
+Nothing here dies of a database outage: a claim that fails is tried at the next poll,
+and a delivery that happened is settled as soon as the database is back (one log line
+when it goes, one when it returns).
 """
 
 from __future__ import annotations
@@ -16,27 +20,32 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from bot.delivery.effects import EFFECTS, Effect
+from bot.core.states import State
+from bot.delivery.effects import EFFECTS, GIVEN_UP, Effect, GivenUp
 from bot.delivery.retry import (
-    MAX_ATTEMPTS,
+    Attempt,
     Backoff,
     DeliveryError,
+    GiveUp,
+    MootError,
     PacedError,
     PermanentError,
-    RateLimitedError,
-    TimedOutError,
+    Retry,
+    after_failure,
 )
 from bot.delivery.slack import Claimed, Followup, Slack
 from bot.store import outbox
 from bot.store.db import Store, db_now
 from bot.store.incidents import entries_by_id, incidents_by_id, messages_of
+from bot.store.outage import Outage, describe, is_unreachable
 
 log = logging.getLogger(__name__)
 CLAIM_INTERVAL = 0.01  # seconds between two claims of new lanes
+SETTLE_RETRY_CAP = 2.0  # seconds between tries to record a delivery while the database is away
 
 
 @dataclass
@@ -48,6 +57,20 @@ class DeliveryStats:
     paced: int = 0  # handed back until the channel's turn (nothing sent)
     failed: int = 0
 
+    def count(self, result: str) -> None:
+        """One more row settled as `result` (a field name)."""
+        setattr(self, result, getattr(self, result) + 1)
+
+
+@dataclass(frozen=True)
+class Settled:
+    """How a row was settled, the lane's next row if it was claimed, and for a retry
+    how long until it is due."""
+
+    result: str  # sent, retried, paced, failed
+    following: Claimed | None = None
+    retry_in: float | None = None
+
 
 class DeliveryWorker:
     """Delivers outbox rows until stopped."""
@@ -58,6 +81,7 @@ class DeliveryWorker:
         store: Store,
         slack: Slack,
         effects: Mapping[str, Effect] = EFFECTS,
+        given_up: Mapping[str, GivenUp] = GIVEN_UP,
         owner: str | None = None,
         concurrency: int = 16,
         lease: timedelta = timedelta(seconds=60),
@@ -68,6 +92,7 @@ class DeliveryWorker:
         self.store = store
         self.slack = slack
         self.effects = effects
+        self.given_up = given_up
         self.owner = owner or f"worker-{uuid.uuid4().hex[:12]}"
         self.concurrency = concurrency
         self.lease = lease
@@ -78,6 +103,7 @@ class DeliveryWorker:
         # land (else it would not be found, and would go out twice).
         self.after_timeout = after_timeout
         self.stats = DeliveryStats()
+        self._outage = Outage("delivery", log)
         self._wake = asyncio.Event()
         self._stopping = False
         self._lanes: set[asyncio.Task[None]] = set()
@@ -102,9 +128,11 @@ class DeliveryWorker:
                 last_claim = time.monotonic()
                 try:
                     rows = await self.store.run(self._claim, limit=free)
-                except Exception:
-                    log.exception("claiming outbox rows failed; trying again shortly")
+                except Exception as err:
+                    self._failed(err, "claiming outbox rows")
                     rows = []
+                else:
+                    self._outage.succeeded()
                 for claimed in rows:
                     task = asyncio.create_task(
                         self._drain(claimed), name=f"lane {claimed.row.lane}"
@@ -131,9 +159,16 @@ class DeliveryWorker:
             await asyncio.gather(*pending, return_exceptions=True)
         try:
             await self.store.run(outbox.release, owner=self.owner)
-        except Exception:
-            # Unreachable database: the leases run out on their own and are taken over.
-            log.exception("could not hand back outbox leases; they expire in %s", self.lease)
+        except Exception as err:
+            # The leases run out on their own and are taken over.
+            if not is_unreachable(err):
+                log.exception("could not hand back outbox leases; they expire in %s", self.lease)
+            else:
+                log.warning(
+                    "could not hand back outbox leases (%s); they expire in %s",
+                    describe(err),
+                    self.lease,
+                )
 
     def _claim(self, session: Session, *, limit: int) -> list[Claimed]:
         rows = outbox.claim(
@@ -141,10 +176,43 @@ class DeliveryWorker:
         )
         return _with_facts(session, rows)
 
+    def _failed(self, err: Exception, doing: str) -> None:
+        """Log a failed transaction: once per outage, or as the bug it is."""
+        if is_unreachable(err):
+            self._outage.failed(err)
+        else:
+            log.exception("%s failed; trying again shortly", doing)
+
     async def _drain(self, claimed: Claimed | None) -> None:
         while claimed is not None and not self._stopping:
             outcome = await self._deliver(claimed)
-            claimed = await self.store.run(self._settle, claimed, outcome)
+            settled = await self._record(claimed, outcome)
+            if settled is None:
+                return
+            self.stats.count(settled.result)
+            if settled.retry_in is not None:
+                asyncio.get_running_loop().call_later(settled.retry_in, self.wake)
+            claimed = settled.following
+
+    async def _record(
+        self, claimed: Claimed, outcome: DeliveryError | Followup | None
+    ) -> Settled | None:
+        """Settle `claimed`, trying again while the database is away: what was sent must
+        be recorded. None if it could not be before stopping (the lease runs out and the
+        next attempt looks for what this one posted)."""
+        pause = 0.1
+        while True:
+            try:
+                settled = await self.store.run(self._settle, claimed, outcome)
+            except Exception as err:
+                self._failed(err, f"settling outbox row {claimed.row.id}")
+                if self._stopping or not is_unreachable(err):
+                    return None
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, SETTLE_RETRY_CAP)
+            else:
+                self._outage.succeeded()
+                return settled
 
     async def _deliver(self, claimed: Claimed) -> DeliveryError | Followup | None:
         row = claimed.row
@@ -163,59 +231,65 @@ class DeliveryWorker:
 
     def _settle(
         self, session: Session, claimed: Claimed, outcome: DeliveryError | Followup | None
-    ) -> Claimed | None:
-        """Record the outcome; claim the next row of the lane if one is due."""
+    ) -> Settled:
+        """Record the outcome; claim the next row of the lane if this one is done."""
         row = claimed.row
         assert row.id is not None  # noqa: S101
         now = db_now(session)
-        error: DeliveryError | None = None
-        if isinstance(outcome, DeliveryError):
-            error = outcome
-        elif outcome is not None:
-            outcome(session)  # record what Slack answered (a channel id, a message ts)
-        if error is None:
+        if not isinstance(outcome, DeliveryError):
+            if outcome is not None:
+                outcome(session)  # record what Slack answered (a channel id, a message ts)
             outbox.settle_sent(session, row_id=row.id, owner=self.owner, now=now)
-            self.stats.sent += 1
-        elif isinstance(error, PacedError):
-            outbox.settle_deferred(
-                session,
-                row_id=row.id,
-                owner=self.owner,
-                at=now + timedelta(seconds=error.retry_after),
-                error=str(error),
-                earlier_attempt=claimed.earlier_attempt,
-            )
-            self.stats.paced += 1
-            return None
-        elif isinstance(error, RateLimitedError):
-            at = now + timedelta(seconds=error.retry_after)
+            return Settled("sent", self._next_of_lane(session, row.lane, now))
+        attempt = Attempt(row.attempts, now - row.created_at, persistent=_awaits_ack(claimed))
+        decision = after_failure(
+            outcome, attempt, backoff=self.backoff, after_timeout=self.after_timeout
+        )
+        if isinstance(decision, Retry):
+            if decision.counted:
+                log.warning("outbox row %s (%s) failed, retrying: %s", row.id, row.kind, outcome)
             outbox.settle_retry(
                 session,
-                row_id=row.id,
+                row=row,
                 owner=self.owner,
-                at=at,
-                error=str(error),
-                count_attempt=False,
+                at=now + decision.after,
+                error=str(outcome),
+                counted=decision.counted,
+                in_doubt=decision.in_doubt,
+                earlier=claimed.earlier_attempt,
             )
-            self.stats.retried += 1
-            return None
-        elif isinstance(error, PermanentError) or row.attempts >= MAX_ATTEMPTS:
-            log.error("giving up on outbox row %s (%s): %s", row.id, row.kind, error)
-            outbox.settle_failed(session, row_id=row.id, owner=self.owner, error=str(error))
-            self.stats.failed += 1
-        else:
-            delay = self.backoff.delay(row.attempts)
-            if isinstance(error, TimedOutError):
-                delay = max(delay, self.after_timeout)
-            at = now + delay
-            log.warning("outbox row %s (%s) failed, retrying: %s", row.id, row.kind, error)
-            outbox.settle_retry(session, row_id=row.id, owner=self.owner, at=at, error=str(error))
-            self.stats.retried += 1
-            return None
-        nxt = outbox.claim(
-            session, owner=self.owner, now=now, lease=self.lease, limit=1, lane=row.lane
-        )
+            result = "paced" if isinstance(outcome, PacedError) else "retried"
+            return Settled(result, retry_in=decision.after.total_seconds())
+        self._give_up(session, claimed, decision, outcome, now=now)
+        return Settled("failed", self._next_of_lane(session, row.lane, now))
+
+    def _give_up(
+        self,
+        session: Session,
+        claimed: Claimed,
+        decision: GiveUp,
+        error: DeliveryError,
+        *,
+        now: datetime,
+    ) -> None:
+        row = claimed.row
+        assert row.id is not None  # noqa: S101
+        level = logging.INFO if isinstance(error, MootError) else logging.ERROR
+        log.log(level, "giving up on outbox row %s (%s): %s", row.id, row.kind, decision.reason)
+        outbox.settle_failed(session, row_id=row.id, owner=self.owner, error=decision.reason)
+        if (hook := self.given_up.get(row.kind)) is not None and claimed.incident is not None:
+            hook(session, claimed, error, now)
+
+    def _next_of_lane(self, session: Session, lane: str, now: datetime) -> Claimed | None:
+        nxt = outbox.claim(session, owner=self.owner, now=now, lease=self.lease, limit=1, lane=lane)
         return _with_facts(session, nxt)[0] if nxt else None
+
+
+def _awaits_ack(claimed: Claimed) -> bool:
+    """A page whose incident nobody has acknowledged yet: never given up on for a
+    passing failure."""
+    incident = claimed.incident
+    return claimed.row.kind == "page" and incident is not None and incident.state == State.OPEN
 
 
 def _with_facts(session: Session, leased: list[outbox.Leased]) -> list[Claimed]:

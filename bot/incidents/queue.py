@@ -4,8 +4,9 @@ Rows carry facts (an entry id, who is paged and why); `bot.messages` words them 
 they are sent. Lanes: everything in the incident channel goes through `inc:<id>` in
 order (the channel must exist before it is posted to); mirrors of the main message
 (announcements, backlog, informed teams) and each person's pages have lanes of their
-own, so one slow or rate-limited channel never holds up a page. DMs to one person
-share the lane `dm:<user>` whatever the incident.
+own, so one slow or rate-limited channel never holds up a page. A person's DMs about
+one incident keep their order (`dm:<user>:inc:<id>`); DMs about different incidents
+do not wait for each other, so a page in backoff never holds up another incident's.
 """
 
 from __future__ import annotations
@@ -58,12 +59,17 @@ def mirror(incident: Incident, *, channel: str, role: str) -> Message:
     return Message("mirror", lane, {"channel": channel, "role": role}, id_of(incident))
 
 
+def dm_lane(incident: Incident, user: str) -> str:
+    """The lane of the DMs to `user` about `incident`."""
+    return f"dm:{user}:{channel_lane(incident)}"
+
+
 def pages(incident: Incident, paged: Iterable[Page], *, reason: dict[str, Any]) -> list[Message]:
     """A DM with an `Acknowledge` button to each paged person."""
     return [
         Message(
             "page",
-            f"dm:{p.user}",
+            dm_lane(incident, p.user),
             {"user": p.user, "role": p.role, "team": p.team, "reason": reason},
             id_of(incident),
         )
@@ -74,4 +80,6 @@ def pages(incident: Incident, paged: Iterable[Page], *, reason: dict[str, Any]) 
 def notice(incident: Incident, *, user: str, notice: str) -> Message:
     """A plain DM about the incident to one user (`declared`: you declared it;
     `informed`: FYI, it was declared)."""
-    return Message("notice", f"dm:{user}", {"user": user, "notice": notice}, id_of(incident))
+    return Message(
+        "notice", dm_lane(incident, user), {"user": user, "notice": notice}, id_of(incident)
+    )

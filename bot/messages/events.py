@@ -116,6 +116,21 @@ def _escalated_post(f: Fact) -> str:
     return f":rotating_light: {f.incident.ref} {_why(f)}: paging {paging}"
 
 
+def _page_undelivered(f: Fact) -> str:
+    who = mention(str(f.data.get("user")))
+    role = f" ({f.data['role']})" if f.data.get("role") else ""
+    error = escape(str(f.data.get("error") or "unknown error"))
+    if f.data.get("moot"):
+        return (
+            f"Stopped paging {who}{role}: {f.incident.ref} was {f.data['moot']} before the "
+            f"page got through (Slack kept failing: `{error}`)"
+        )
+    return (
+        f"Could not page {who}{role}: Slack refused with `{error}`. Reach them another way, "
+        f"or page someone else with `/incident page @someone`"
+    )
+
+
 def _warned(f: Fact) -> str:
     deadline = f.data.get("deadline")
     left = ago(datetime.fromisoformat(deadline) - f.entry.at) if deadline else "moments"
@@ -175,6 +190,7 @@ LINES: dict[str, Wording] = {
     "status": _said,
     "paged": _paged,
     "escalated": _escalated,
+    "page_undelivered": _page_undelivered,
     "warned": _warned,
     "status_reminder": _status_reminder,
     "sprint_reminder": _sprint_reminder,
@@ -191,6 +207,7 @@ ICONS = {
     "acknowledged": ":white_check_mark:",
     "severity_changed": ":arrows_counterclockwise:",
     "lead_set": ":crown:",
+    "page_undelivered": ":warning:",
     "warned": ":hourglass_flowing_sand:",
     "status_reminder": ":memo:",
     "sprint_reminder": ":calendar:",

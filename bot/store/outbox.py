@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, exists, false, insert, select, update
+from sqlalchemy import Select, bindparam, exists, false, func, insert, select, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -56,10 +56,13 @@ def enqueue(session: Session, messages: list[Message], *, now: datetime) -> None
 
 @dataclass(frozen=True)
 class Leased:
-    """A claimed row, and when an earlier attempt at it began (None on the first).
+    """A claimed row, and when the earliest earlier attempt at it that may have reached
+    Slack began (None if none may have).
 
-    An earlier attempt may have reached Slack even though it never settled: its
-    process died, or the call timed out after Slack had acted on it.
+    Such an attempt never settled (its process died), or settled in doubt (its post
+    answered 5xx or timed out, and Slack may have acted on it all the same). Attempts
+    known to have sent nothing do not count, so whatever failed in between, the search
+    for an earlier post starts early enough.
     """
 
     row: OutboxMessage
@@ -99,7 +102,10 @@ _LEASE = (
     .values(
         lease_owner=bindparam("b_owner"),
         lease_until=bindparam("b_until", type_=UTCDateTime()),
-        claimed_at=bindparam("b_now", type_=UTCDateTime()),
+        # This attempt may reach Slack; an earlier one that may have is kept.
+        tried_since=func.coalesce(
+            col(OutboxMessage.tried_since), bindparam("b_now", type_=UTCDateTime())
+        ),
         attempts=col(OutboxMessage.attempts) + 1,
     )
 )
@@ -132,9 +138,9 @@ def claim(
     leased = []
     for row in rows:
         session.expunge(row)  # what follows describes the lease; the UPDATE above wrote it
-        leased.append(Leased(row, row.claimed_at))
+        leased.append(Leased(row, row.tried_since))
         row.lease_owner, row.lease_until = owner, until
-        row.claimed_at, row.attempts = now, row.attempts + 1
+        row.tried_since, row.attempts = row.tried_since or now, row.attempts + 1
     return leased
 
 
@@ -154,20 +160,12 @@ def _settle(owner_values: dict[str, Any]) -> Any:
 _AT = bindparam("b_at", type_=UTCDateTime())
 _SENT = _settle({"done": True, "sent_at": _AT, "last_error": None})
 _FAILED = _settle({"done": True, "failed": True, "last_error": bindparam("b_error")})
-_RETRY = _settle({"next_attempt_at": _AT, "last_error": bindparam("b_error")})
-_RETRY_UNCOUNTED = _settle(
+_RETRY = _settle(
     {
         "next_attempt_at": _AT,
         "last_error": bindparam("b_error"),
-        "attempts": col(OutboxMessage.attempts) - 1,
-    }
-)
-_DEFERRED = _settle(
-    {
-        "next_attempt_at": _AT,
-        "last_error": bindparam("b_error"),
-        "attempts": col(OutboxMessage.attempts) - 1,
-        "claimed_at": bindparam("b_earlier", type_=UTCDateTime()),
+        "attempts": col(OutboxMessage.attempts) - bindparam("b_refund"),
+        "tried_since": bindparam("b_since", type_=UTCDateTime()),
     }
 )
 
@@ -185,39 +183,27 @@ def settle_failed(session: Session, *, row_id: int, owner: str, error: str) -> N
 def settle_retry(
     session: Session,
     *,
-    row_id: int,
+    row: OutboxMessage,
     owner: str,
     at: datetime,
     error: str,
-    count_attempt: bool = True,
+    counted: bool,
+    in_doubt: bool,
+    earlier: datetime | None,
 ) -> None:
-    """Release a row to be tried again at `at`."""
+    """Release `row` (as claimed) to be tried again at `at`. An attempt `in_doubt` may
+    have posted and stays the one the next attempt looks from; any other attempt sent
+    nothing, and the `earlier` one (if any) stays that. An attempt not `counted` (held
+    back by a rate limit or pacing) does not count towards giving up."""
     session.connection().execute(
-        _RETRY if count_attempt else _RETRY_UNCOUNTED,
-        {"b_id": row_id, "b_owner": owner, "b_at": at, "b_error": error},
-    )
-
-
-def settle_deferred(
-    session: Session,
-    *,
-    row_id: int,
-    owner: str,
-    at: datetime,
-    error: str,
-    earlier_attempt: datetime | None,
-) -> None:
-    """Release a row this attempt sent nothing for (held back by pacing), to be tried
-    at `at`: no attempt is counted, and the attempt before this one, if any, stays the
-    one whose post the next attempt looks for (none: it looks for nothing)."""
-    session.connection().execute(
-        _DEFERRED,
+        _RETRY,
         {
-            "b_id": row_id,
+            "b_id": row.id,
             "b_owner": owner,
             "b_at": at,
             "b_error": error,
-            "b_earlier": earlier_attempt,
+            "b_refund": 0 if counted else 1,
+            "b_since": row.tried_since if in_doubt else earlier,
         },
     )
 

@@ -142,10 +142,11 @@ class OutboxMessage(SQLModel, table=True):
     done: bool = False
     lease_owner: str | None = Field(default=None, max_length=80)
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    # When the latest attempt that may have reached Slack began: a later attempt looks
-    # from there for what an attempt that died or timed out may have posted after all
-    # (an attempt held back by pacing sent nothing and leaves it as it was).
-    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the earliest attempt began that may have reached Slack without the outcome
+    # being known (its process died, its post answered 5xx or timed out): a later
+    # attempt looks from there for a post Slack took after all. Attempts known to have
+    # sent nothing (a 429, pacing, a failure before posting) leave it as it was.
+    tried_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     failed: bool = False
     last_error: str | None = None

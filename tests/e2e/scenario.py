@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from bot.config.model import Config
-from bot.store.db import Store
+from bot.store import outbox
+from bot.store.db import Store, db_now
 from bot.store.incidents import incident_by_number, timeline
 from bot.store.tables import Incident, OutboxMessage, TimelineEntry
 from tests.conftest import USERS
@@ -103,6 +104,14 @@ def wait_declared(fake: FakeSlack, store: Store, number: int, timeout: float = 5
         return Declared(number, current.id, current.channel_id, main)
 
     return fake.wait_for(ready, timeout=timeout, interval=0.02)
+
+
+def claim_and_die(
+    session: Session, lease: timedelta, owner: str = "firebell-crashed"
+) -> list[OutboxMessage]:
+    """What a worker does before its process crashes: lease the heads of the lanes."""
+    leased = outbox.claim(session, owner=owner, now=db_now(session), lease=lease, limit=100)
+    return [one.row for one in leased]
 
 
 def outbox_rows(store: Store) -> list[OutboxMessage]:

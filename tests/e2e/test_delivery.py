@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -13,7 +11,6 @@ import httpx
 
 from bot.config.model import Config
 from bot.store.db import Store
-from bot.web import Tuning
 from tests.e2e.scenario import (
     SERVICE,
     answer_text,
@@ -27,19 +24,7 @@ from tests.e2e.scenario import (
     wait_delivered,
 )
 from tests.fakeslack import FakeSlack
-from tests.harness import FAST, Firebell
-
-
-@contextmanager
-def serving(
-    database_url: str, config: Config, fake: FakeSlack, tuning: Tuning = FAST
-) -> Iterator[Firebell]:
-    """firebell with its own config or tuning, stopped afterwards."""
-    app = Firebell(database_url=database_url, config=config, fake=fake, tuning=tuning).start()
-    try:
-        yield app
-    finally:
-        app.stop()
+from tests.harness import FAST, Firebell, running
 
 
 def gaps(times: list[float]) -> list[float]:
@@ -96,7 +81,7 @@ def test_timeouts_and_dropped_connections_are_retried_until_delivered(
     fake.inject("pins.add", "timeout", delay=3.0)  # longer than the 1 s client timeout
     fake.inject("conversations.invite", "timeout", delay=0.05)  # closed without an answer
 
-    with serving(database_url, config, fake, replace(FAST, slack_timeout=1.0)) as app:
+    with running(database_url, config, fake, replace(FAST, slack_timeout=1.0)) as app:
         declared = declare(app, fake, store, f"P2 Checkout is down service:{SERVICE}")
         fake.wait_for(lambda: (declared.channel, declared.main.ts) in fake.pins, timeout=6)
         rows = {row.kind: row for row in wait_delivered(fake, store)}
@@ -278,15 +263,15 @@ def test_ml_team_is_paged_through_whoever_the_rotation_has_on_call(
         update={
             "teams": {
                 **config.teams,
-                "ml": ml.model_copy(update={"oncall": ml.oncall.model_copy(
-                    update={"anchor": anchor}
-                )}),
+                "ml": ml.model_copy(
+                    update={"oncall": ml.oncall.model_copy(update={"anchor": anchor})}
+                ),
             }
         }
     )
     assert ml_on_call(shifted) == "U01ML2"
 
-    with serving(database_url, shifted, fake) as app:
+    with running(database_url, shifted, fake) as app:
         declare(app, fake, store, f"P2 Checkout is slow service:{SERVICE}")
         wait_delivered(fake, store)
 
@@ -301,14 +286,16 @@ def test_a_busy_channel_is_paced_and_every_message_arrives_once(
     """Eight P1s at once: the announcements channel gets all eight, about two a second;
     messages handed back to wait for their turn are sent on it, with no second try and
     no search for an earlier post (nothing was sent before)."""
-    slow = replace(FAST, channel_per_second=2.0, channel_burst=1)
-    with serving(database_url, config, fake, slow) as app:
+    # Enough lanes for every row of the eight at once: all eight announcements queue.
+    slow = replace(FAST, channel_per_second=2.0, channel_burst=1, delivery_concurrency=64)
+    with running(database_url, config, fake, slow) as app:
         for n in range(8):
             app.slack.command(f"declare P1 Storm {n} area:infra", user_id="U0OTHER")
 
         def announced() -> list[float]:
             calls = [
-                c for c in fake.calls_to("chat.postMessage")
+                c
+                for c in fake.calls_to("chat.postMessage")
                 if c.params.get("channel") == "C0ANNOUNCE" and c.status == 200
             ]
             return [c.at for c in calls] if len(calls) >= 8 else []

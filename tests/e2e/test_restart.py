@@ -8,17 +8,14 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
 
-from sqlmodel import Session
-
 from bot.config.model import Config
 from bot.incidents.declare import Declaration, declare
-from bot.store import outbox
-from bot.store.db import Store, db_now
-from bot.store.tables import OutboxMessage
+from bot.store.db import Store
 from tests.conftest import USERS
 from tests.e2e.scenario import (
     SERVICE,
     answer_text,
+    claim_and_die,
     incident_count,
     main_message,
     ml_on_call,
@@ -28,7 +25,7 @@ from tests.e2e.scenario import (
     wait_delivered,
 )
 from tests.fakeslack import FakeSlack
-from tests.harness import FAST, Firebell
+from tests.harness import FAST, Firebell, running
 
 TITLE = "Checkout answers are wrong"
 CHANNEL = "inc-1-checkout-answers-are-wrong"
@@ -47,16 +44,6 @@ def healthy_fake() -> Iterator[FakeSlack]:
         yield fake
     finally:
         fake.stop()
-
-
-@contextmanager
-def serving(database_url: str, config: Config, fake: FakeSlack) -> Iterator[Firebell]:
-    """firebell with the test tuning, stopped afterwards."""
-    app = Firebell(database_url=database_url, config=config, fake=fake).start()
-    try:
-        yield app
-    finally:
-        app.stop()
 
 
 def assert_p1_delivered_exactly_once(fake: FakeSlack, store: Store, config: Config) -> None:
@@ -100,7 +87,7 @@ def test_messages_of_a_declaration_are_all_delivered_after_a_restart(
     assert fake.channel_by_name(CHANNEL) is None
     assert not all(row.done for row in outbox_rows(store))
 
-    with healthy_fake() as healthy, serving(database_url, config, healthy):
+    with healthy_fake() as healthy, running(database_url, config, healthy):
         assert_p1_delivered_exactly_once(healthy, store, config)
         assert len(healthy.calls_to("conversations.create")) == 1
 
@@ -120,7 +107,7 @@ def test_a_channel_created_after_the_client_gave_up_is_reused_after_a_restart(
     late = fake.wait_for(lambda: fake.channel_by_name(CHANNEL))
     assert fake.messages_in(late.id) == []
 
-    with serving(database_url, config, fake):
+    with running(database_url, config, fake):
         assert_p1_delivered_exactly_once(fake, store, config)
 
     creates = fake.calls_to("conversations.create")
@@ -129,9 +116,7 @@ def test_a_channel_created_after_the_client_gave_up_is_reused_after_a_restart(
     assert main is not None
 
 
-def _stop_while_posts_hang(
-    database_url: str, config: Config, fake: FakeSlack
-) -> None:
+def _stop_while_posts_hang(database_url: str, config: Config, fake: FakeSlack) -> None:
     """Declare INC-1, and stop while Slack is still taking its first posts.
 
     Slack acts on each of those posts after firebell gave up waiting for it: the
@@ -161,7 +146,7 @@ def test_posts_slack_took_before_a_stop_are_not_sent_again_after_the_restart(
     landed = len(fake.messages)
     assert not all(row.done for row in outbox_rows(store))
 
-    with serving(database_url, config, fake):
+    with running(database_url, config, fake):
         assert_p1_delivered_exactly_once(fake, store, config)
 
     searches = fake.calls_to("conversations.history")
@@ -181,7 +166,7 @@ def test_without_history_access_an_unsettled_post_is_sent_again_rather_than_lost
     landed = len(fake.messages)
     fake.inject("conversations.history", "error:missing_scope", times=100)
 
-    with serving(database_url, config, fake):
+    with running(database_url, config, fake):
         wait_delivered(fake, store)
 
     assert len(fake.calls_to("conversations.history")) >= landed
@@ -214,14 +199,6 @@ def test_a_timed_out_post_is_looked_for_only_once_it_could_have_landed(
     assert min(c.at for c in searches) >= min(c.at for c in slow) + 2.5
 
 
-def _claim_and_die(session: Session, lease: timedelta) -> list[OutboxMessage]:
-    """What a worker does before its process crashes: lease the heads of the lanes."""
-    leased = outbox.claim(
-        session, owner="firebell-crashed", now=db_now(session), lease=lease, limit=100
-    )
-    return [one.row for one in leased]
-
-
 def test_rows_held_by_a_crashed_process_are_taken_over_when_the_lease_runs_out(
     database_url: str, store: Store, config: Config, fake: FakeSlack
 ) -> None:
@@ -231,11 +208,11 @@ def test_rows_held_by_a_crashed_process_are_taken_over_when_the_lease_runs_out(
         config,
         Declaration(title=TITLE, severity="P1", declared_by="U0OTHER", service=SERVICE),
     )
-    held = store.call(_claim_and_die, timedelta(seconds=1.5))
+    held = store.call(claim_and_die, timedelta(seconds=1.5))
     assert {row.kind for row in held} >= {"open_channel", "page", "mirror"}
     expires = max(row.lease_until for row in held if row.lease_until is not None)
 
-    with serving(database_url, config, fake):
+    with running(database_url, config, fake):
         assert_p1_delivered_exactly_once(fake, store, config)
 
     first_call = min(c.at for c in fake.calls)

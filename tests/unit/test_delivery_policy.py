@@ -3,9 +3,34 @@
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 
 from bot.delivery.pacing import ChannelPacer
-from bot.delivery.retry import Backoff
+from bot.delivery.retry import (
+    GIVE_UP_AFTER,
+    MAX_ATTEMPTS,
+    Attempt,
+    Backoff,
+    GiveUp,
+    MootError,
+    PacedError,
+    PermanentError,
+    PostInDoubtError,
+    RateLimitedError,
+    Retry,
+    TimedOutError,
+    TransientError,
+    after_failure,
+)
+
+WAIT = timedelta(seconds=15)  # after a timeout
+YOUNG = Attempt(number=1, age=timedelta(seconds=1), persistent=False)
+
+
+def decide(error: Exception, attempt: Attempt = YOUNG) -> Retry | GiveUp:
+    """The policy with the production backoff."""
+    assert isinstance(error, TransientError | PermanentError | RateLimitedError)
+    return after_failure(error, attempt, backoff=Backoff(), after_timeout=WAIT)
 
 
 def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
@@ -15,6 +40,71 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
     for attempt, ceiling in [(1, 1.0), (2, 2.0), (3, 4.0), (4, 8.0), (9, 8.0)]:
         delay = backoff.delay(attempt, rng).total_seconds()
         assert ceiling / 2 <= delay <= ceiling
+
+
+def test_default_backoff_waits_tens_of_seconds_at_most() -> None:
+    """However many tries failed, the next is at most 15 s away (never minutes)."""
+    assert max(Backoff().delay(n).total_seconds() for n in range(1, 60)) <= 15.0
+
+
+def test_a_rate_limit_waits_retry_after_and_does_not_count() -> None:
+    """A 429 (or firebell's own pacing) is retried after Retry-After, uncounted."""
+    for error in (RateLimitedError("429", 7.0), PacedError("pacing", 3.0)):
+        decision = decide(error)
+        assert isinstance(decision, Retry)
+        assert decision.after == timedelta(seconds=error.retry_after)
+        assert not decision.counted
+        assert not decision.in_doubt
+
+
+def test_a_permanent_error_or_a_moot_page_is_given_up_at_once() -> None:
+    """Slack refusing a call, or a page made moot, ends the row on the first failure."""
+    assert isinstance(decide(PermanentError("chat.postMessage: channel_not_found")), GiveUp)
+    assert isinstance(decide(MootError("acknowledged")), GiveUp)
+
+
+def test_a_failing_row_is_given_up_only_after_its_attempts_and_an_hour() -> None:
+    """Twelve quick failures are not enough: the row must also have failed for an hour."""
+    many = Attempt(number=MAX_ATTEMPTS, age=timedelta(minutes=5), persistent=False)
+    assert isinstance(decide(TransientError("HTTP 500"), many), Retry)
+    old = Attempt(number=MAX_ATTEMPTS, age=GIVE_UP_AFTER, persistent=False)
+    assert isinstance(decide(TransientError("HTTP 500"), old), GiveUp)
+
+
+def test_a_page_awaiting_its_ack_is_never_given_up_for_a_passing_failure() -> None:
+    """A page of an unacknowledged incident keeps being retried, however long it fails."""
+    forever = Attempt(number=500, age=timedelta(days=1), persistent=True)
+    decision = decide(TransientError("HTTP 503"), forever)
+    assert isinstance(decision, Retry)
+    assert decision.after <= timedelta(seconds=15)
+
+
+def test_a_post_in_doubt_is_looked_for_next_time() -> None:
+    """A post answered 5xx may have landed: the retry is marked in doubt, soon."""
+    decision = decide(PostInDoubtError("chat.postMessage: HTTP 503", timed_out=False))
+    assert isinstance(decision, Retry)
+    assert decision.in_doubt
+    assert decision.counted
+    assert decision.after < WAIT
+
+
+def test_a_timed_out_call_waits_until_its_effect_could_have_landed() -> None:
+    """After a timeout the retry waits `after_timeout`; only a post is in doubt."""
+    post = decide(PostInDoubtError("chat.postMessage: timeout", timed_out=True))
+    other = decide(TimedOutError("pins.add: timeout"))
+    assert isinstance(post, Retry)
+    assert isinstance(other, Retry)
+    assert post.after >= WAIT
+    assert other.after >= WAIT
+    assert post.in_doubt
+    assert not other.in_doubt
+
+
+def test_other_failures_are_not_in_doubt() -> None:
+    """A 5xx on anything but a post (history, conversations.open) sent nothing to find."""
+    decision = decide(TransientError("conversations.history: HTTP 500"))
+    assert isinstance(decision, Retry)
+    assert not decision.in_doubt
 
 
 def test_pacer_allows_a_burst_then_one_message_a_second() -> None:

@@ -70,7 +70,8 @@ def test_a_p1_queues_its_channel_pages_and_announcements_in_lane_order(
     rows = queued(db, iid)
     channel = [r.kind for r in rows if r.lane == f"inc:{iid}"]
     assert channel == ["open_channel", "invite", "post_main", "pin_main", "channel_post"]
-    assert sorted(r.lane for r in rows if r.kind == "page") == ["dm:U01ML1", "dm:U01MLLEAD"]
+    pages = sorted(r.lane for r in rows if r.kind == "page")
+    assert pages == [f"dm:U01ML1:inc:{iid}", f"dm:U01MLLEAD:inc:{iid}"]
     assert sorted(r.payload["channel"] for r in rows if r.kind == "mirror") == [
         "C0ANNOUNCE",
         "C0PRODUCT",

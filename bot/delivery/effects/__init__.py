@@ -4,16 +4,24 @@ Every effect is safe to repeat: a row may be delivered twice after a crash
 (at-least-once), so each first checks what Slack already has (a channel id, a message
 ts) and reuses it where Slack allows. An effect returns what to record about what it
 sent (run in the transaction that settles the row), or raises a `DeliveryError`.
+
+A kind may also say what to record when its row is given up on (`GIVEN_UP`, run in the
+settling transaction): a page nobody received is told in the incident channel.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+
+from sqlmodel import Session
 
 from bot.delivery.effects import channel, posts, refresh, respond
+from bot.delivery.retry import DeliveryError
 from bot.delivery.slack import Claimed, Followup, Slack
 
 Effect = Callable[[Slack, Claimed], Awaitable[Followup | None]]
+GivenUp = Callable[[Session, Claimed, DeliveryError, datetime], None]
 
 EFFECTS: Mapping[str, Effect] = {
     "open_channel": channel.open_channel,
@@ -27,4 +35,8 @@ EFFECTS: Mapping[str, Effect] = {
     "notice": posts.notice,
     "refresh": refresh.refresh,
     "respond": respond.respond,
+}
+
+GIVEN_UP: Mapping[str, GivenUp] = {
+    "page": posts.page_given_up,
 }

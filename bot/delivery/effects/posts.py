@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from bot.delivery.retry import PermanentError
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot.delivery.retry import DeliveryError, MootError, PermanentError
 from bot.delivery.slack import Claimed, Followup, Slack
+from bot.incidents.undelivered import page_undelivered
 from bot.messages import events
 from bot.messages.incident import main_message, page_message
 from bot.messages.incident import notice as notice_text
+from bot.store.tables import Incident
 
 
 async def post_main(slack: Slack, claimed: Claimed) -> Followup | None:
@@ -49,8 +55,7 @@ async def mirror(slack: Slack, claimed: Claimed) -> Followup | None:
 async def page(slack: Slack, claimed: Claimed) -> Followup:
     """A page: a DM with the incident, why this person is paged, and `Acknowledge`."""
     incident, payload = claimed.need_incident(), claimed.row.payload
-    data = await slack.call("conversations.open", users=str(payload["user"]))
-    dm = str(data["channel"]["id"])
+    dm = await slack.dm_channel(str(payload["user"]))
     details = {
         "role": payload.get("role"),
         "team": payload.get("team"),
@@ -67,16 +72,53 @@ async def page(slack: Slack, claimed: Claimed) -> Followup:
         channel_id=incident.channel_id,
     )
     return await slack.post_shown(
-        claimed, incident, role="page", channel=dm, text=text, blocks=blocks, data=details
+        claimed,
+        incident,
+        role="page",
+        channel=dm,
+        text=text,
+        blocks=blocks,
+        data=details,
+        unless=_moot(claimed, incident),
+    )
+
+
+def _moot(claimed: Claimed, incident: Incident) -> str | None:
+    """Why a page that failed before no longer needs to go out: its incident was
+    acknowledged or resolved after the page was queued. A first attempt always goes (it
+    shows the incident as it is now), and so does a page asked for after the ack."""
+    if claimed.row.attempts <= 1:
+        return None
+    queued = claimed.row.created_at
+    for state, at in (
+        ("resolved", incident.resolved_at),
+        ("acknowledged", incident.acknowledged_at),
+    ):
+        if at is not None and at >= queued:
+            return state
+    return None
+
+
+def page_given_up(session: Session, claimed: Claimed, error: DeliveryError, now: datetime) -> None:
+    """Tell the incident channel who could not be paged, and why."""
+    incident, payload = claimed.need_incident(), claimed.row.payload
+    page_undelivered(
+        session,
+        incident,
+        user=str(payload["user"]),
+        role=str(payload.get("role") or ""),
+        moot=str(error) if isinstance(error, MootError) else None,
+        error=claimed.row.last_error if isinstance(error, MootError) else str(error),
+        at=now,
     )
 
 
 async def notice(slack: Slack, claimed: Claimed) -> None:
     """A plain DM about the incident."""
     incident, payload = claimed.need_incident(), claimed.row.payload
-    data = await slack.call("conversations.open", users=str(payload["user"]))
+    dm = await slack.dm_channel(str(payload["user"]))
     if "text" in payload:  # queued before notices were stored as facts
         text = str(payload["text"])
     else:
         text = notice_text(incident, str(payload["notice"]))
-    await slack.post(claimed, str(data["channel"]["id"]), text)
+    await slack.post(claimed, dm, text)
