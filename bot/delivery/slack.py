@@ -150,6 +150,10 @@ class Slack:
                 "chat.postMessage", channel=channel, text=text, metadata=_mark(claimed), **params
             )
         except TransientError as err:
+            # The retry keeps this attempt's turn in the channel's pace instead of
+            # queueing behind every message reserved meanwhile: a page that met a 5xx
+            # would otherwise wait out the whole backlog of its DM channel again.
+            self.pacer.hold(channel, 0.0, holder=claimed.row.id)
             raise PostInDoubtError(str(err), timed_out=isinstance(err, TimedOutError)) from err
         return str(data["ts"])
 

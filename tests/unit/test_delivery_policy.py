@@ -132,6 +132,18 @@ def test_messages_handed_back_keep_their_turns() -> None:
     assert pacer.reserve("C1", holder=4) > 2.0  # a token is used once
 
 
+def test_a_post_that_failed_keeps_its_turn_for_its_retry() -> None:
+    """A post answered 5xx comes back to go at once, not behind the backlog since."""
+    now = [0.0]
+    pacer = ChannelPacer(per_second=1.0, burst=1, clock=lambda: now[0])
+    assert pacer.reserve("D1", holder="page") == 0.0
+    pacer.hold("D1", 0.0, holder="page")  # its post failed: the retry keeps the turn
+    backlog = [pacer.reserve("D1", holder=n) for n in range(10)]
+    assert backlog[-1] == 10.0
+    now[0] = 0.5  # the retry, after its backoff
+    assert pacer.reserve("D1", holder="page") == 0.0
+
+
 def test_a_kept_token_is_only_for_its_channel() -> None:
     """A holder asking for another channel queues there like anybody else."""
     now = [0.0]
