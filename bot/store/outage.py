@@ -13,17 +13,27 @@ import time
 
 from sqlalchemy import exc
 
+# SQLSTATE classes and codes that mean "no database to talk to": connection exceptions,
+# a server shutting down or starting, too many connections.
+_AWAY_STATES = ("08", "57P01", "57P02", "57P03", "53300")
+_SQLITE_AWAY = ("database is locked", "unable to open database", "disk i/o error")
+
 
 def is_unreachable(error: BaseException) -> bool:
     """True when `error` says the database could not be reached or lost the connection
-    (a restart, a network cut, a locked SQLite file), rather than that a query is wrong."""
+    (a restart, a network cut, a locked or missing SQLite file), rather than that a
+    statement failed (a deadlock, a timeout, a missing table: those are not outages)."""
     if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
         return True
-    if isinstance(error, exc.OperationalError | exc.InterfaceError | exc.DisconnectionError):
+    if isinstance(error, exc.DisconnectionError | exc.TimeoutError):  # no pooled connection
         return True
-    if isinstance(error, exc.TimeoutError):  # no pooled connection came free in time
-        return True
-    return isinstance(error, sqlite3.OperationalError)
+    original = getattr(error, "orig", None) or error
+    if isinstance(original, sqlite3.OperationalError):
+        return any(part in str(original).lower() for part in _SQLITE_AWAY)
+    if not isinstance(error, exc.OperationalError | exc.InterfaceError):
+        return False
+    state = getattr(original, "sqlstate", None)  # psycopg's; None: no server answered
+    return state is None or str(state).startswith(_AWAY_STATES)
 
 
 def describe(error: BaseException) -> str:
