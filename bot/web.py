@@ -16,7 +16,6 @@ from datetime import timedelta
 import aiohttp
 import httpx
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import text
@@ -37,6 +36,7 @@ from bot.metrics import render_metrics
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.slack.app import build_bolt_app
+from bot.slack.endpoint import slack_endpoint
 from bot.store.db import Info, Store, make_engine
 from bot.store.deadlines import NEXT_DUE
 from bot.store.migrate import is_at_head
@@ -72,10 +72,6 @@ def create_app(
     runtime = Runtime(config=config, store=store)
     client, bolt_client = _slack_clients(settings, token, tuning)
     bolt = build_bolt_app(runtime, client=bolt_client, token=token, signing_secret=signing_secret)
-    handler = AsyncSlackRequestHandler(bolt)
-
-    async def slack_events(request: Request) -> Response:
-        return await handler.handle(request)
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -110,7 +106,7 @@ def create_app(
 
     app = Starlette(
         routes=[
-            Route("/slack/events", slack_events, methods=["POST"]),
+            Route("/slack/events", slack_endpoint(bolt, signing_secret), methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),

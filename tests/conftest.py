@@ -78,16 +78,21 @@ def _migrate(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    """A store over an emptied database."""
-    store = Store(make_engine(database_url))
+def emptied(store: Store) -> Store:
+    """`store` after deleting every row and resetting the incident counter."""
     with store.transaction() as session:
         for table in reversed(SQLModel.metadata.sorted_tables):
             if table.name == "counter":
                 session.execute(text("UPDATE counter SET value = 0"))
             else:
                 session.execute(table.delete())
+    return store
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    """A store over an emptied database."""
+    store = emptied(Store(make_engine(database_url)))
     yield store
     store.dispose()
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from bot.core.text import MAX_ID
+
 _SPECIAL = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
 _WORD_JOINER = "\u2060"
 
@@ -30,8 +32,9 @@ def channel_link(channel: str) -> str:
     return f"<#{channel}>"
 
 
-_USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
-_USER_ID = re.compile(r"^@?([UW][A-Z0-9]{2,})$")
+# Bounded by what the store holds: a longer "ID" is no user.
+_USER_MENTION = re.compile(rf"^<@([UW][A-Z0-9]{{1,{MAX_ID - 1}}})(?:\|[^>]*)?>$")
+_USER_ID = re.compile(rf"^@?([UW][A-Z0-9]{{2,{MAX_ID - 1}}})$")
 
 
 def parse_user(text: str) -> str | None:

@@ -24,6 +24,7 @@ from bot.incidents.errors import UserError
 from bot.incidents.escalation import schedule_response
 from bot.incidents.paging import page_people
 from bot.incidents.records import record
+from bot.incidents.typed import typed_text
 from bot.store.db import db_now
 from bot.store.incidents import (
     incident_by_request,
@@ -35,6 +36,7 @@ from bot.store.outbox import Message
 from bot.store.tables import Incident
 
 MAX_TITLE = 200
+MAX_DESCRIPTION = 3000  # the form allows 2,900; a section block shows 3,000
 
 
 @dataclass(frozen=True)
@@ -59,18 +61,28 @@ class Declared:
     created: bool
 
 
-def validate(config: Config, declaration: Declaration) -> tuple[str, str]:
-    """Check a declaration; return (severity, area) or raise UserError naming the field."""
-    title = declaration.title.strip()
-    if not title:
-        raise UserError(
-            "An incident needs a title: `/incident declare P1 Checkout answers are wrong`.",
-            field="title",
-        )
-    if len(title) > MAX_TITLE:
-        raise UserError(
-            f"The title is {len(title)} characters; keep it under {MAX_TITLE}.", field="title"
-        )
+@dataclass(frozen=True)
+class Checked:
+    """A declaration's fields as they will be stored."""
+
+    title: str
+    description: str
+    severity: str
+    area: str
+
+
+def validate(config: Config, declaration: Declaration) -> Checked:
+    """Check a declaration; return its fields as stored, or raise UserError naming the field."""
+    title = typed_text(
+        declaration.title,
+        what="title",
+        limit=MAX_TITLE,
+        if_blank="An incident needs a title: `/incident declare P1 Checkout answers are wrong`.",
+        field="title",
+    )
+    description = typed_text(
+        declaration.description, what="description", limit=MAX_DESCRIPTION, field="description"
+    )
     try:
         severity = parse_severity(declaration.severity)
     except SeverityError as err:
@@ -79,7 +91,7 @@ def validate(config: Config, declaration: Declaration) -> tuple[str, str]:
         area = area_for(config, service=declaration.service, area=declaration.area)
     except (UnknownAreaError, UnknownServiceError) as err:
         raise UserError(str(err.args[0]), field="scope") from err
-    return severity, area
+    return Checked(title, description, severity, area)
 
 
 def declare(session: Session, config: Config, declaration: Declaration) -> Declared:
@@ -89,19 +101,19 @@ def declare(session: Session, config: Config, declaration: Declaration) -> Decla
     when both run at once: the second insert of one request key does nothing (the
     database waits for the first to commit) and answers with the first's incident.
     """
-    severity, area = validate(config, declaration)
+    checked = validate(config, declaration)
     now = db_now(session)
     incident = insert_incident(
         session,
-        title=declaration.title.strip(),
-        description=declaration.description.strip(),
-        severity=severity,
-        area=area,
-        area_name=config.areas[area].name,
+        title=checked.title,
+        description=checked.description,
+        severity=checked.severity,
+        area=checked.area,
+        area_name=config.areas[checked.area].name,
         service=declaration.service,
         declared_by=declaration.declared_by,
         declared_at=now,
-        response_deadline=response_deadline(config, severity, now),
+        response_deadline=response_deadline(config, checked.severity, now),
         request_key=declaration.request_key,
     )
     if incident is None:

@@ -17,6 +17,7 @@ from bot.incidents.escalation import schedule_response
 from bot.incidents.paging import page_people, paged
 from bot.incidents.records import record
 from bot.incidents.reminders import schedule_status_reminder
+from bot.incidents.typed import typed_text
 from bot.store.deadlines import cancel_deadlines
 from bot.store.tables import Incident, OutboxMessage
 
@@ -24,12 +25,9 @@ MAX_TEXT = 3000
 
 
 def _text(text: str, what: str, example: str) -> str:
-    text = text.strip()
-    if not text:
-        raise UserError(f"Say what the {what} is: `{example}`.")
-    if len(text) > MAX_TEXT:
-        raise UserError(f"That {what} is {len(text)} characters; keep it under {MAX_TEXT}.")
-    return text
+    return typed_text(
+        text, what=what, limit=MAX_TEXT, if_blank=f"Say what the {what} is: `{example}`."
+    )
 
 
 def change_severity(
@@ -135,6 +133,7 @@ def resolve(
     session: Session, config: Config, *, incident_id: int, actor: str, summary: str = ""
 ) -> Incident:
     """Close the incident and post its summary with response times."""
+    summary = typed_text(summary, what="summary", limit=MAX_TEXT)
     incident, now = open_for_change(session, incident_id)
     if State(incident.state) == State.OPEN:
         mark_acknowledged(session, incident, actor=actor, now=now)
@@ -142,7 +141,7 @@ def resolve(
     incident.state = State.RESOLVED.value
     incident.resolved_at = now
     incident.resolved_by = actor
-    incident.summary = summary.strip()[:MAX_TEXT]
+    incident.summary = summary
     record(session, incident, "resolved", at=now, actor=actor, post=True, summary=incident.summary)
     queue.refresh(session, incident, now=now)
     return incident

@@ -2,16 +2,20 @@
 
 A button's value is its incident's id, read here once. A press is acked at once; what
 it did shows in the messages it refreshes, and only a refusal or a no-op is answered,
-ephemerally, through the press's response_url.
+ephemerally, through the press's response_url: queued in the outbox like every other
+message, except while the database (where the outbox lives) cannot be reached.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+import aiohttp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.incidents.acknowledge import acknowledge
 from bot.incidents.escalation import escalate_now
@@ -20,6 +24,14 @@ from bot.messages import answers
 from bot.messages.incident import ACK, ESCALATE, RESOLVE
 from bot.runtime import Runtime
 from bot.slack.errors import explain
+from bot.slack.parsing import parse_incident_id, parse_slack_id
+from bot.store.outage import describe, is_unreachable
+
+log = logging.getLogger(__name__)
+
+# Seconds an answer posted at once may take: the press's HTTP answer waits for it, and
+# Slack gives up on that after 3 s.
+INLINE_TIMEOUT = 2.0
 
 
 @dataclass(frozen=True)
@@ -65,16 +77,39 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
 
 def _listener(
     runtime: Runtime, handler: Callable[[Press], Awaitable[str | None]]
-) -> Callable[[AsyncAck, dict[str, Any]], Awaitable[None]]:
-    async def pressed(ack: AsyncAck, body: dict[str, Any]) -> None:
+) -> Callable[[AsyncAck, dict[str, Any], AsyncRespond], Awaitable[None]]:
+    async def pressed(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         answer: str | None
+        outage = False
         try:
-            press = Press(runtime, body["user"]["id"], int(body["actions"][0]["value"]))
+            user = parse_slack_id(body["user"]["id"], "user")
+            press = Press(runtime, user, parse_incident_id(body["actions"][0].get("value")))
             answer = await handler(press)
         except Exception as err:  # every failure becomes an answer (`explain`)
             answer = explain(err)
+            outage = is_unreachable(err)
         if answer and body.get("response_url"):
-            await runtime.tell(body["response_url"], answer)
+            await _answer(runtime, respond, body["response_url"], answer, outage=outage)
 
     return pressed
+
+
+async def _answer(
+    runtime: Runtime, respond: AsyncRespond, response_url: str, answer: str, *, outage: bool
+) -> None:
+    """Queue `answer` to the presser; while the database is away, post it at once."""
+    if not outage:
+        try:
+            await runtime.tell(response_url, answer)
+        except Exception as err:
+            if not is_unreachable(err):
+                raise
+            log.warning("could not queue a button's answer (%s); posting it at once", describe(err))
+        else:
+            return
+    try:
+        async with asyncio.timeout(INLINE_TIMEOUT):
+            await respond(text=answer, response_type="ephemeral", replace_original=False)
+    except (aiohttp.ClientError, TimeoutError) as err:
+        log.warning("could not answer a button press at once: %s", type(err).__name__)

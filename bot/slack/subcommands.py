@@ -24,7 +24,7 @@ from bot.runtime import Runtime
 from bot.slack import declaring, looking, working
 from bot.slack.errors import explain
 from bot.slack.invocation import Handler, Invocation, Reply, UsageError
-from bot.slack.parsing import split
+from bot.slack.parsing import parse_slack_id, parse_trigger_id, split
 from bot.store.incidents import incident_by_channel
 
 
@@ -125,10 +125,10 @@ async def dispatch(runtime: Runtime, client: AsyncWebClient, command: dict[str, 
     call = Invocation(
         runtime=runtime,
         client=client,
-        user=command["user_id"],
-        channel=command.get("channel_id", ""),
+        user=parse_slack_id(command.get("user_id"), "user"),
+        channel=parse_slack_id(command.get("channel_id"), "channel"),
         text=typed.rest,
-        trigger_id=command.get("trigger_id"),
+        trigger_id=parse_trigger_id(command.get("trigger_id")),
     )
     if sub.where is IN_CHANNEL:
         incident = await runtime.store.run(incident_by_channel, channel_id=call.channel)

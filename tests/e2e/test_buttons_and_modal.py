@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -222,6 +223,24 @@ def test_incident_without_text_opens_the_declare_modal_with_the_trigger_id(
     assert f"service:{SERVICE}" in scopes
     assert "area:infra" in scopes
     assert incident_count(store) == 0
+
+
+@pytest.mark.parametrize("fault", ["timeout", "500"])
+def test_a_form_slack_cannot_open_in_time_is_answered_with_the_typed_alternative(
+    firebell: Firebell, fake: FakeSlack, caplog: pytest.LogCaptureFixture, fault: str
+) -> None:
+    """views.open hanging or failing gets a :warning: answer within Slack's 3 s, no traceback."""
+    fake.inject("views.open", fault, delay=5.0)
+    trigger = fake.new_trigger_id("U01ML1")
+
+    started = time.monotonic()
+    response = firebell.slack.command("", user_id="U01ML1", trigger_id=trigger)
+
+    assert time.monotonic() - started < 3.0
+    answer = response.json()["text"]
+    assert answer.startswith(":warning: Slack did not"), answer
+    assert "/incident declare" in answer
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == []
 
 
 def _select(value: str) -> dict[str, Any]:

@@ -168,6 +168,16 @@ def test_note_adds_a_timeline_entry_that_show_lists(
     assert "`/incident note " in empty
 
 
+def test_a_note_that_mentions_payload_is_added_like_any_other(
+    firebell: Firebell, store: Store, declared: Declared
+) -> None:
+    """A command whose text contains the word `payload` still reaches its listener."""
+    answer = run(firebell, "note payload service is slow", where=declared.channel)
+
+    assert answer == f"Added to the timeline of {declared.ref}."
+    assert entries(store, declared.id)[-1].data == {"text": "payload service is slow"}
+
+
 def test_status_posts_an_update_in_the_channel_and_resets_the_reminder(
     firebell: Firebell, fake: FakeSlack, store: Store, declared: Declared
 ) -> None:

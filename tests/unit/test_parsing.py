@@ -1,11 +1,18 @@
-"""Reading `/incident` text."""
+"""Reading `/incident` text, incident references, button values and IDs."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.incidents.errors import UserError
-from bot.slack.parsing import parse_declare, parse_ref, split
+from bot.incidents.errors import UnknownIncidentError, UserError
+from bot.slack.parsing import (
+    parse_declare,
+    parse_incident_id,
+    parse_ref,
+    parse_slack_id,
+    parse_trigger_id,
+    split,
+)
 
 
 def test_split_takes_the_first_word_as_subcommand() -> None:
@@ -46,3 +53,41 @@ def test_bad_incident_reference_says_how_to_write_one() -> None:
     """A reference that is not a number is refused with an example."""
     with pytest.raises(UserError, match="INC-7"):
         parse_ref("checkout")
+
+
+@pytest.mark.parametrize("text", ["INC-99999999999999999999", "INC-2147483648", "9" * 5000])
+def test_a_reference_beyond_any_incident_number_is_no_such_incident(text: str) -> None:
+    """A number no INTEGER column holds is answered like any unknown incident."""
+    with pytest.raises(UnknownIncidentError, match="There is no incident INC-"):
+        parse_ref(text)
+
+
+def test_the_largest_integer_is_still_a_reference() -> None:
+    """INC-2147483647 is read; leading zeros do not count against the bound."""
+    assert parse_ref("INC-2147483647") == 2**31 - 1
+    assert parse_ref("INC-" + "0" * 30 + "7") == 7
+
+
+@pytest.mark.parametrize(
+    "value", ["abc", "1e5", "", None, "10^23", "99999999999999999999", "-1", "0", "\u0663", 7]
+)
+def test_a_button_value_that_is_no_incident_id_is_refused(value: object) -> None:
+    """Only the digits of a positive INTEGER are an incident id."""
+    with pytest.raises(UserError, match="names no incident"):
+        parse_incident_id(value)
+
+
+def test_a_button_value_of_digits_is_its_incident_id() -> None:
+    """`"42"` is incident id 42."""
+    assert parse_incident_id("42") == 42
+
+
+def test_ids_from_a_request_are_checked() -> None:
+    """User and channel IDs must be Slack IDs; a trigger_id must look like one."""
+    assert parse_slack_id("U01ML1", "user") == "U01ML1"
+    assert parse_trigger_id("1234.5678.abcdef") == "1234.5678.abcdef"
+    assert parse_trigger_id(None) is None
+    with pytest.raises(UserError, match="user ID"):
+        parse_slack_id("U" + "1" * 99, "user")
+    with pytest.raises(UserError, match="trigger_id"):
+        parse_trigger_id("1." + "a" * 999)
