@@ -33,9 +33,9 @@ def render_metrics(session: Session, *, worker: Any) -> str:
         "# HELP firebell_outbox_failed Outbox rows given up on.",
         "# TYPE firebell_outbox_failed gauge",
         f"firebell_outbox_failed {failed}",
-        "# HELP firebell_pages_undelivered_total Pages given up on (refused, or moot by an ack).",
-        "# TYPE firebell_pages_undelivered_total counter",
-        f"firebell_pages_undelivered_total {undelivered}",
+        "# HELP firebell_pages_undelivered Pages given up on (refused, or moot by an ack).",
+        "# TYPE firebell_pages_undelivered gauge",
+        f"firebell_pages_undelivered {undelivered}",
         "# HELP firebell_incidents Incidents by state.",
         "# TYPE firebell_incidents gauge",
         *(f'firebell_incidents{{state="{state}"}} {count}' for state, count in by_state),
@@ -49,5 +49,6 @@ def render_metrics(session: Session, *, worker: Any) -> str:
             f'firebell_deliveries_total{{result="retried"}} {stats.retried}',
             f'firebell_deliveries_total{{result="paced"}} {stats.paced}',
             f'firebell_deliveries_total{{result="failed"}} {stats.failed}',
+            f'firebell_deliveries_total{{result="lost"}} {stats.lost}',
         ]
     return "\n".join(lines) + "\n"

@@ -59,6 +59,7 @@ class Tuning:
     socket_mode: bool = False
     deadline_poll: float = 5.0
     after_timeout: timedelta = timedelta(seconds=15)  # before retrying a timed-out call
+    after_doubt: timedelta = timedelta(seconds=1)  # before retrying a post answered 5xx
     kinds: Kinds = field(default_factory=lambda: KINDS)  # what each deadline kind does
 
 
@@ -183,6 +184,7 @@ def _delivery_worker(
         poll_interval=tuning.poll_interval,
         backoff=tuning.backoff,
         after_timeout=tuning.after_timeout,
+        after_doubt=tuning.after_doubt,
     )
 
 

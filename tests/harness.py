@@ -34,6 +34,7 @@ FAST = Tuning(
     channel_burst=10,
     deadline_poll=0.2,
     after_timeout=timedelta(0),
+    after_doubt=timedelta(0),
 )
 
 

@@ -97,9 +97,15 @@ class Attempt:
 
 
 def after_failure(
-    error: DeliveryError, attempt: Attempt, *, backoff: Backoff, after_timeout: timedelta
+    error: DeliveryError,
+    attempt: Attempt,
+    *,
+    backoff: Backoff,
+    after_timeout: timedelta,
+    after_doubt: timedelta = timedelta(0),
 ) -> Retry | GiveUp:
-    """What to do after `error`."""
+    """What to do after `error`. A call that timed out is retried `after_timeout` at the
+    soonest, a post answered 5xx `after_doubt` (time for either to show in history)."""
     if isinstance(error, RateLimitedError):  # nothing was sent: wait our turn, uncounted
         return Retry(timedelta(seconds=error.retry_after), counted=False)
     if isinstance(error, PermanentError):
@@ -115,4 +121,6 @@ def after_failure(
         # Slack may still act on a call that timed out: the next attempt looks for its
         # post, so it waits until that post has had time to land.
         delay = max(delay, after_timeout)
+    elif isinstance(error, PostInDoubtError):
+        delay = max(delay, after_doubt)
     return Retry(delay, in_doubt=isinstance(error, PostInDoubtError))

@@ -52,7 +52,8 @@ DM_CACHE = 10_000  # people whose DM channel id is remembered (Slack never chang
 class Claimed:
     """A leased row with what it refers to, as of the claim (read in the same
     transaction): its incident, the messages showing the incident, its timeline entry;
-    and when an earlier attempt at it began (None on the first)."""
+    and when the earliest attempt that may have posted it began (None if none may have:
+    see `outbox.Leased`)."""
 
     row: OutboxMessage
     incident: Incident | None

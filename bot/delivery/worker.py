@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlmodel import Session
 
@@ -30,7 +31,6 @@ from bot.delivery.retry import (
     Attempt,
     Backoff,
     DeliveryError,
-    GiveUp,
     MootError,
     PacedError,
     PermanentError,
@@ -48,6 +48,9 @@ CLAIM_INTERVAL = 0.01  # seconds between two claims of new lanes
 SETTLE_RETRY_CAP = 2.0  # seconds between tries to record a delivery while the database is away
 
 
+Result = Literal["sent", "retried", "paced", "failed", "lost"]
+
+
 @dataclass
 class DeliveryStats:
     """Counters for `/metrics`."""
@@ -56,9 +59,10 @@ class DeliveryStats:
     retried: int = 0
     paced: int = 0  # handed back until the channel's turn (nothing sent)
     failed: int = 0
+    lost: int = 0  # attempts whose claim ran out before they were settled
 
-    def count(self, result: str) -> None:
-        """One more row settled as `result` (a field name)."""
+    def count(self, result: Result) -> None:
+        """One more row settled as `result`."""
         setattr(self, result, getattr(self, result) + 1)
 
 
@@ -67,9 +71,12 @@ class Settled:
     """How a row was settled, the lane's next row if it was claimed, and for a retry
     how long until it is due."""
 
-    result: str  # sent, retried, paced, failed
+    result: Result
     following: Claimed | None = None
     retry_in: float | None = None
+
+
+_TAKEN_OVER = Settled("lost")  # the claim ran out before it was settled
 
 
 class DeliveryWorker:
@@ -88,6 +95,7 @@ class DeliveryWorker:
         poll_interval: float = 1.0,
         backoff: Backoff | None = None,
         after_timeout: timedelta = timedelta(seconds=15),
+        after_doubt: timedelta = timedelta(seconds=1),
     ) -> None:
         self.store = store
         self.slack = slack
@@ -102,6 +110,9 @@ class DeliveryWorker:
         # for a post the earlier one made, so it waits until that post has had time to
         # land (else it would not be found, and would go out twice).
         self.after_timeout = after_timeout
+        # A post answered 5xx may have landed; its retry reads history, so it waits a
+        # moment for Slack to show the post there.
+        self.after_doubt = after_doubt
         self.stats = DeliveryStats()
         self._outage = Outage("delivery", log)
         self._wake = asyncio.Event()
@@ -232,23 +243,29 @@ class DeliveryWorker:
     def _settle(
         self, session: Session, claimed: Claimed, outcome: DeliveryError | Followup | None
     ) -> Settled:
-        """Record the outcome; claim the next row of the lane if this one is done."""
+        """Record the outcome; claim the next row of the lane if this one is done.
+
+        A claim that ran out meanwhile (a long database outage, a stall) records nothing:
+        whoever claimed the row since records theirs, and looks for this attempt's post.
+        """
         row = claimed.row
-        assert row.id is not None  # noqa: S101
         now = db_now(session)
         if not isinstance(outcome, DeliveryError):
+            if not outbox.settle_sent(session, row=row, owner=self.owner, now=now):
+                return _TAKEN_OVER
             if outcome is not None:
                 outcome(session)  # record what Slack answered (a channel id, a message ts)
-            outbox.settle_sent(session, row_id=row.id, owner=self.owner, now=now)
             return Settled("sent", self._next_of_lane(session, row.lane, now))
         attempt = Attempt(row.attempts, now - row.created_at, persistent=_awaits_ack(claimed))
         decision = after_failure(
-            outcome, attempt, backoff=self.backoff, after_timeout=self.after_timeout
+            outcome,
+            attempt,
+            backoff=self.backoff,
+            after_timeout=self.after_timeout,
+            after_doubt=self.after_doubt,
         )
         if isinstance(decision, Retry):
-            if decision.counted:
-                log.warning("outbox row %s (%s) failed, retrying: %s", row.id, row.kind, outcome)
-            outbox.settle_retry(
+            released = outbox.settle_retry(
                 session,
                 row=row,
                 owner=self.owner,
@@ -258,27 +275,19 @@ class DeliveryWorker:
                 in_doubt=decision.in_doubt,
                 earlier=claimed.earlier_attempt,
             )
-            result = "paced" if isinstance(outcome, PacedError) else "retried"
+            if not released:
+                return _TAKEN_OVER
+            if decision.counted:
+                log.warning("outbox row %s (%s) failed, retrying: %s", row.id, row.kind, outcome)
+            result: Result = "paced" if isinstance(outcome, PacedError) else "retried"
             return Settled(result, retry_in=decision.after.total_seconds())
-        self._give_up(session, claimed, decision, outcome, now=now)
-        return Settled("failed", self._next_of_lane(session, row.lane, now))
-
-    def _give_up(
-        self,
-        session: Session,
-        claimed: Claimed,
-        decision: GiveUp,
-        error: DeliveryError,
-        *,
-        now: datetime,
-    ) -> None:
-        row = claimed.row
-        assert row.id is not None  # noqa: S101
-        level = logging.INFO if isinstance(error, MootError) else logging.ERROR
+        if not outbox.settle_failed(session, row=row, owner=self.owner, error=decision.reason):
+            return _TAKEN_OVER
+        level = logging.INFO if isinstance(outcome, MootError) else logging.ERROR
         log.log(level, "giving up on outbox row %s (%s): %s", row.id, row.kind, decision.reason)
-        outbox.settle_failed(session, row_id=row.id, owner=self.owner, error=decision.reason)
         if (hook := self.given_up.get(row.kind)) is not None and claimed.incident is not None:
-            hook(session, claimed, error, now)
+            hook(session, claimed, outcome, now)
+        return Settled("failed", self._next_of_lane(session, row.lane, now))
 
     def _next_of_lane(self, session: Session, lane: str, now: datetime) -> Claimed | None:
         nxt = outbox.claim(session, owner=self.owner, now=now, lease=self.lease, limit=1, lane=lane)

@@ -126,7 +126,7 @@ def _page_undelivered(f: Fact) -> str:
             f"page got through (Slack kept failing: `{error}`)"
         )
     return (
-        f"Could not page {who}{role}: Slack refused with `{error}`. Reach them another way, "
+        f"Could not page {who}{role}: `{error}`. Reach them another way, "
         f"or page someone else with `/incident page @someone`"
     )
 

@@ -145,13 +145,16 @@ def claim(
 
 
 def _settle(owner_values: dict[str, Any]) -> Any:
-    """An UPDATE of one row this owner (`b_owner`) leased (`b_id`), handing the lease
-    back: a row whose lease ran out and was taken over belongs to its new owner."""
+    """An UPDATE of one row (`b_id`) under the claim that leased it (`b_owner`,
+    `b_until`), handing the lease back. A claim whose lease ran out settles nothing: the
+    row may have been claimed again since (by another replica, or by this one once the
+    database was back), and that claim's outcome is the one to record."""
     return (
         update(OutboxMessage)
         .where(
             col(OutboxMessage.id) == bindparam("b_id"),
             col(OutboxMessage.lease_owner) == bindparam("b_owner"),
+            col(OutboxMessage.lease_until) == bindparam("b_until", type_=UTCDateTime()),
         )
         .values(lease_owner=None, lease_until=None, **owner_values)
     )
@@ -170,14 +173,23 @@ _RETRY = _settle(
 )
 
 
-def settle_sent(session: Session, *, row_id: int, owner: str, now: datetime) -> None:
-    """Mark a row delivered."""
-    session.connection().execute(_SENT, {"b_id": row_id, "b_owner": owner, "b_at": now})
+def _claim_of(row: OutboxMessage, owner: str) -> dict[str, Any]:
+    return {"b_id": row.id, "b_owner": owner, "b_until": row.lease_until}
 
 
-def settle_failed(session: Session, *, row_id: int, owner: str, error: str) -> None:
-    """Give up on a row for good (a permanent error); its lane moves on."""
-    session.connection().execute(_FAILED, {"b_id": row_id, "b_owner": owner, "b_error": error})
+def _applied(session: Session, statement: Any, values: dict[str, Any]) -> bool:
+    return bool(session.connection().execute(statement, values).rowcount)
+
+
+def settle_sent(session: Session, *, row: OutboxMessage, owner: str, now: datetime) -> bool:
+    """Mark `row` (as claimed) delivered; False if its claim had run out."""
+    return _applied(session, _SENT, {**_claim_of(row, owner), "b_at": now})
+
+
+def settle_failed(session: Session, *, row: OutboxMessage, owner: str, error: str) -> bool:
+    """Give up on `row` (as claimed) for good; its lane moves on. False if its claim had
+    run out."""
+    return _applied(session, _FAILED, {**_claim_of(row, owner), "b_error": error})
 
 
 def settle_retry(
@@ -190,16 +202,17 @@ def settle_retry(
     counted: bool,
     in_doubt: bool,
     earlier: datetime | None,
-) -> None:
-    """Release `row` (as claimed) to be tried again at `at`. An attempt `in_doubt` may
-    have posted and stays the one the next attempt looks from; any other attempt sent
-    nothing, and the `earlier` one (if any) stays that. An attempt not `counted` (held
-    back by a rate limit or pacing) does not count towards giving up."""
-    session.connection().execute(
+) -> bool:
+    """Release `row` (as claimed) to be tried again at `at`; False if its claim had run
+    out. An attempt `in_doubt` may have posted and stays the one the next attempt looks
+    from; any other attempt sent nothing, and the `earlier` one (if any) stays that. An
+    attempt not `counted` (held back by a rate limit or pacing) does not count towards
+    giving up."""
+    return _applied(
+        session,
         _RETRY,
         {
-            "b_id": row.id,
-            "b_owner": owner,
+            **_claim_of(row, owner),
             "b_at": at,
             "b_error": error,
             "b_refund": 0 if counted else 1,
