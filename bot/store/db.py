@@ -44,6 +44,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 PG_WORKERS = 2  # PostgreSQL transactions of one process in flight at once
 IDLE_BEFORE_PING = 5.0  # seconds a pooled PostgreSQL connection may idle unchecked
+CONNECT_TIMEOUT = 2  # seconds to open a PostgreSQL connection before giving up
 _CLOCK = "firebell.clock"
 
 Info = dict[str, Any]  # what a transaction noted in `session.info` (see `Store.committed`)
@@ -71,8 +72,14 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
+    # A database host that drops packets would hold a request (Slack waits 3 s for its
+    # answer) and delivery's thread for the TCP timeout; a URL may say otherwise.
+    given = make_url(url).query
+    connect = {} if "connect_timeout" in given else {"connect_timeout": CONNECT_TIMEOUT}
     # A connection per worker thread, delivery's and the clock's, one for /readyz; overflow.
-    engine = create_engine(url, pool_size=PG_WORKERS + 3, max_overflow=4, pool_recycle=1800)
+    engine = create_engine(
+        url, pool_size=PG_WORKERS + 3, max_overflow=4, pool_recycle=1800, connect_args=connect
+    )
     event.listen(engine, "checkin", _note_checkin)
     event.listen(engine, "checkout", _ping_if_idle)
     return engine

@@ -51,11 +51,6 @@ class Outage:
         self.log = log
         self._since: float | None = None
 
-    @property
-    def ongoing(self) -> bool:
-        """True between a failure and the next success."""
-        return self._since is not None
-
     def failed(self, error: BaseException) -> None:
         """A transaction failed because the database is away."""
         if self._since is None:

@@ -167,6 +167,20 @@ MALFORMED: dict[str, Send] = {
     "json-body-not-json": lambda p: p.signed(b"{oops", JSON),
     "json-body-array": lambda p: p.signed(b"[]", JSON),
     "json-body-null": lambda p: p.signed(b"null", JSON),
+    "event-user-a-number": lambda p: p.signed(
+        json.dumps({"type": "event_callback", "event": {"type": "message", "user": 1}}).encode(),
+        JSON,
+    ),
+    "event-channel-a-number": lambda p: p.signed(
+        json.dumps({"type": "event_callback", "event": {"type": "message", "channel": 2}}).encode(),
+        JSON,
+    ),
+    "authorizations-team-a-number": lambda p: p.signed(
+        json.dumps(
+            {"type": "event_callback", "event": {"type": "x"}, "authorizations": [{"team": 5}]}
+        ).encode(),
+        JSON,
+    ),
     "actions-empty": _pressed(actions=[]),
     "actions-not-a-list": _pressed(actions="incident_acknowledge"),
     "actions-an-object": _pressed(actions={"action_id": ACK}),
@@ -363,6 +377,28 @@ def test_bad_input_gets_a_clear_answer_never_a_500_or_a_traceback(
     current = incident(edge.store, edge.declared.number)
     assert current is not None
     assert (current.state, current.title) == ("open", "Prices wrong")
+
+
+def test_slacks_unsigned_ssl_check_gets_an_empty_200(
+    edge: Edge, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Slack probes the certificate with an unsigned `ssl_check=1`: it gets 200, nothing else."""
+    caplog.set_level(logging.INFO)
+    probe = Probe(edge, edge.fake.response_url())
+
+    response = probe.post(b"ssl_check=1&token=legacy-verification-token", {})
+
+    assert (response.status_code, response.text) == (200, "")
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def test_ssl_check_with_more_fields_is_not_taken_for_one(edge: Edge) -> None:
+    """A command that also says `ssl_check=1` is checked for its signature like any other."""
+    probe = Probe(edge, edge.fake.response_url())
+
+    response = probe.post(b"ssl_check=1&command=%2Fincident&text=resolve", {})
+
+    assert response.status_code == 401
 
 
 @pytest.mark.parametrize("signed", [False, True], ids=["unsigned", "signed"])

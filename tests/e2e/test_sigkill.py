@@ -47,7 +47,7 @@ def test_posts_landed_before_a_sigkill_are_not_sent_again_when_the_first_retry_f
     try:
         with SlackRequests(url, SIGNING_SECRET, fake=fake) as slack:
             slack.command("declare P2 Index is stale area:data")
-        fake.wait_for(lambda: len(fake.messages) >= POSTS, timeout=15)
+        fake.wait_for(lambda: len(fake.messages) >= POSTS, timeout=30)
     finally:
         killed.kill()
         killed.wait(timeout=10)
