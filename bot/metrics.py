@@ -1,4 +1,9 @@
-"""`GET /metrics`: the bot's own SLIs in Prometheus text format."""
+"""`GET /metrics`: the bot's own SLIs in Prometheus text format.
+
+Gauges read from the database, counters kept by this process. While the database is
+away the counters are still served, with `firebell_database_up 0` instead of the
+gauges: an outage is something to alert on, not a scrape error.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,8 @@ from sqlmodel import Session, col
 from bot.store.tables import Incident, OutboxMessage, TimelineEntry
 
 
-def render_metrics(session: Session, *, worker: Any) -> str:
-    """Counters of this process's delivery and gauges read from the database."""
+def database_metrics(session: Session) -> list[str]:
+    """Gauges read from the database (the same from every replica)."""
     pending = session.execute(
         select(func.count()).select_from(OutboxMessage).where(col(OutboxMessage.done).is_(False))
     ).scalar_one()
@@ -26,7 +31,7 @@ def render_metrics(session: Session, *, worker: Any) -> str:
     by_state = session.execute(
         select(col(Incident.state), func.count()).group_by(Incident.state)
     ).all()
-    lines = [
+    return [
         "# HELP firebell_outbox_pending Outbox rows waiting to be delivered.",
         "# TYPE firebell_outbox_pending gauge",
         f"firebell_outbox_pending {pending}",
@@ -39,6 +44,17 @@ def render_metrics(session: Session, *, worker: Any) -> str:
         "# HELP firebell_incidents Incidents by state.",
         "# TYPE firebell_incidents gauge",
         *(f'firebell_incidents{{state="{state}"}} {count}' for state, count in by_state),
+    ]
+
+
+def render_metrics(gauges: list[str] | None, *, worker: Any) -> str:
+    """The exposition: the database's `gauges` (None: the database is away) and this
+    process's delivery counters."""
+    lines = [
+        "# HELP firebell_database_up Whether this process reached its database just now.",
+        "# TYPE firebell_database_up gauge",
+        f"firebell_database_up {0 if gauges is None else 1}",
+        *(gauges or []),
     ]
     if worker is not None:
         stats = worker.stats

@@ -32,7 +32,7 @@ from bot.delivery.pacing import ChannelPacer
 from bot.delivery.retry import Backoff
 from bot.delivery.slack import Slack
 from bot.delivery.worker import DeliveryWorker
-from bot.metrics import render_metrics
+from bot.metrics import database_metrics, render_metrics
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.slack.app import build_bolt_app
@@ -40,6 +40,7 @@ from bot.slack.endpoint import slack_endpoint
 from bot.store.db import Info, Store, make_engine
 from bot.store.deadlines import NEXT_DUE
 from bot.store.migrate import is_at_head
+from bot.store.outage import is_unreachable
 from bot.store.outbox import QUEUED
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,13 @@ def create_app(
         return await _readiness(store)
 
     async def metrics(_: Request) -> Response:
-        body = await runtime.store.run(render_metrics, worker=app.state.worker)
+        try:
+            gauges: list[str] | None = await runtime.store.run(database_metrics)
+        except Exception as err:
+            if not is_unreachable(err):
+                raise
+            gauges = None  # delivery's and the clock's loops log the outage
+        body = render_metrics(gauges, worker=app.state.worker)
         return PlainTextResponse(body, media_type="text/plain; version=0.0.4")
 
     @contextlib.asynccontextmanager

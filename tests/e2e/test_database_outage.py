@@ -75,6 +75,7 @@ def test_delivery_resumes_within_seconds_after_a_postgresql_restart_and_buttons_
         pg_cluster.stop(mode="immediate")
         pressed = app.slack.block_action(ACK, None, user_id=DATA_ON_CALL, channel_id=page.channel)
         typed = app.slack.command("list")
+        scraped = app.get("/metrics")
         time.sleep(OUTAGE)
         pg_cluster.start()
         back = time.time()
@@ -84,6 +85,9 @@ def test_delivery_resumes_within_seconds_after_a_postgresql_restart_and_buttons_
         told = fake.wait_for(lambda: [r.body.get("text", "") for r in fake.responses])
         assert any("cannot reach its database" in text for text in told), told
         assert "cannot reach its database" in answer_text(typed)
+        assert scraped.status_code == 200
+        assert "firebell_database_up 0" in scraped.text
+        assert "firebell_deliveries_total" in scraped.text
 
         def delivered() -> bool:
             rows = outbox_rows(cluster_store)
