@@ -137,15 +137,16 @@ class SlackWebApi:
         members: set[str] | None = None,
         channel_id: str | None = None,
         is_private: bool = False,
+        bot_member: bool = True,
     ) -> Channel:
-        """Add a channel the bot is a member of, plus ``members``."""
+        """Add a channel with ``members``, and the bot unless ``bot_member`` is False."""
         with self._lock:
             cid = channel_id or self._new_id("C")
             channel = Channel(
                 cid,
                 name,
                 BOT_USER_ID,
-                {BOT_USER_ID, *(members or set())},
+                {*({BOT_USER_ID} if bot_member else set()), *(members or set())},
                 is_private=is_private,
                 created=int(time.time()),
             )
@@ -330,6 +331,8 @@ class SlackWebApi:
 
     def _conversations_history(self, params: Json) -> Json:
         channel = self._visible(params)
+        if not channel.is_im and BOT_USER_ID not in channel.members:
+            raise SlackError("not_in_channel")  # as Slack: a public channel it has not joined
         try:
             oldest = float(params.get("oldest") or 0)
             latest = float(params.get("latest") or "inf")

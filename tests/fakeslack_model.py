@@ -297,8 +297,9 @@ def initial_users() -> list[User]:
 
 
 def initial_channels() -> list[Channel]:
-    everyone = {BOT_USER_ID, *_PEOPLE}
-    return [Channel(cid, name, BOT_USER_ID, set(everyone)) for cid, name in _CHANNELS.items()]
+    """The workspace's channels, with everyone in them but the bot (it posts with
+    `chat:write.public`, and must join to read their history)."""
+    return [Channel(cid, name, "U01MLLEAD", set(_PEOPLE)) for cid, name in _CHANNELS.items()]
 
 
 def initial_usergroups() -> dict[str, list[str]]:

@@ -375,6 +375,26 @@ def test_topic_members_info_and_join(slack: WebClient) -> None:
     assert too_long["error"] == "too_long"
 
 
+def test_history_of_a_channel_the_bot_has_not_joined_is_not_in_channel(
+    fake: FakeSlack, slack: WebClient
+) -> None:
+    """As Slack: the bot posts to a public channel it is not in (chat:write.public) but
+    reads its history only once it joined; a private one it cannot join."""
+    assert "UBOT" not in fake.channels["C0ANNOUNCE"].members
+    slack.chat_postMessage(channel="C0ANNOUNCE", text="declared")
+    refused = error_of(lambda: slack.conversations_history(channel="C0ANNOUNCE"))
+    assert refused["error"] == "not_in_channel"
+    assert "warning" not in slack.conversations_join(channel="C0ANNOUNCE").data
+    assert [m["text"] for m in slack.conversations_history(channel="C0ANNOUNCE")["messages"]] == [
+        "declared"
+    ]
+    secret = fake.add_channel("secret", is_private=True, bot_member=False)
+    assert error_of(lambda: slack.conversations_join(channel=secret.id))["error"] in (
+        "channel_not_found",
+        "method_not_supported_for_channel_type",
+    )
+
+
 def test_users_and_usergroups_are_looked_up(fake: FakeSlack, slack: WebClient) -> None:
     """users.info and usergroups.users.list answer for known ids and fail for others."""
     fake.add_user("U09NEW", "newcomer")

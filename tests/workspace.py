@@ -31,7 +31,7 @@ def seed(fake: FakeSlack, config: Config, *, also: tuple[str, ...] = ()) -> None
     }
     for cid, name in channels.items():
         if cid not in fake.channels:
-            fake.add_channel(name, members=people, channel_id=cid)
+            fake.add_channel(name, members=people, channel_id=cid, bot_member=False)
     for team in config.teams.values():
         if team.usergroup and team.usergroup not in fake.usergroups:
             fake.add_usergroup(team.usergroup, list(team.members))

@@ -5,7 +5,9 @@ metadata. A post that fails in doubt (5xx, timeout: Slack may have taken it) is
 reported as such; an attempt after one that may have posted (its process died, or its
 post failed in doubt) first looks in the channel's history since the earliest such
 attempt and reuses the post it finds. A history read that fails fails the attempt: it
-is retried, never taken as "not posted".
+is retried, never taken as "not posted"; a history the bot may not read ends the row
+(`CannotTellError`), rather than risk posting twice. To read a channel's history the
+bot must be in it, so it joins the public channels it posts to.
 """
 
 from __future__ import annotations
@@ -101,6 +103,7 @@ class Slack:
         self.http = http
         self._bot_user: str | None = None
         self._dms: dict[str, str] = {}
+        self._joined: dict[str, bool] = {}  # channel -> whether joining it worked
 
     async def call(self, method: str, **params: Any) -> dict[str, Any]:
         """Call a Web API method (see `slack_calls.call` for its errors)."""
@@ -123,6 +126,24 @@ class Slack:
         self._dms[user] = channel
         return channel
 
+    async def join(self, channel: str) -> None:
+        """Be a member of `channel` before posting there (once per process): only a
+        member reads a channel's history, where a retry looks for an earlier post. A
+        channel the bot cannot join (a private one, or no `channels:join` scope) is
+        posted to with `chat:write.public` as before."""
+        if channel in self._joined or channel.startswith("D"):  # a DM: a member already
+            return
+        try:
+            await self.call("conversations.join", channel=channel)
+        except SlackCallError as err:
+            log.warning("cannot join %s (%s): posting there without joining", channel, err.code)
+            joined = False
+        else:
+            joined = True
+        if len(self._joined) >= DM_CACHE:
+            self._joined.clear()
+        self._joined[channel] = joined
+
     async def post(
         self, claimed: Claimed, channel: str, text: str, *, unless: str | None = None, **params: Any
     ) -> str:
@@ -131,6 +152,8 @@ class Slack:
         `unless`: why the message is moot now; if no earlier attempt posted it, it is
         not sent (`MootError`).
         """
+        if claimed.incident is None or channel != claimed.incident.channel_id:
+            await self.join(channel)  # the bot made the incident channel: a member
         if claimed.earlier_attempt is not None:
             earlier = await self._find_posted(claimed, channel)
             if earlier is not None:
@@ -205,10 +228,14 @@ class Slack:
                     cursor=cursor,
                 )
             except SlackCallError as err:
-                # Without the history (a missing scope, say) sending again is the
-                # better mistake: a message twice rather than never.
-                log.warning("cannot look for an earlier post in %s: %s", channel, err.code)
-                return None
+                if err.code == "not_in_channel" and self._joined.pop(channel, False):
+                    raise TransientError(f"removed from {channel}: joining it again") from err
+                # No way to tell whether the earlier attempt posted (no history scope, a
+                # channel the bot cannot join): posting again could post twice.
+                raise CannotTellError(
+                    f"cannot tell whether an earlier attempt posted in {channel} "
+                    f"(conversations.history: {err.code}), so it is not sent again"
+                ) from err
             for message in data.get("messages", []):
                 if _is_mark(message.get("metadata"), claimed):
                     log.info("outbox row %s was posted already (%s)", claimed.row.id, channel)
@@ -223,6 +250,10 @@ class Slack:
             channel,
         )
         return None
+
+
+class CannotTellError(PermanentError):
+    """An earlier attempt may have posted, and the channel's history cannot say."""
 
 
 def _mark(claimed: Claimed) -> dict[str, Any]:

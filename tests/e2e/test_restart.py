@@ -21,6 +21,7 @@ from tests.e2e.scenario import (
     ml_on_call,
     outbox_rows,
     paged_users,
+    posts_in,
     wait_declared,
     wait_delivered,
 )
@@ -158,21 +159,49 @@ def test_posts_slack_took_before_a_stop_are_not_sent_again_after_the_restart(
     assert len(rows) == len(set(rows)), "an outbox row was posted twice"
 
 
-def test_without_history_access_an_unsettled_post_is_sent_again_rather_than_lost(
+def test_without_history_access_an_unsettled_post_is_not_sent_again_and_is_recorded(
     database_url: str, store: Store, config: Config, fake: FakeSlack
 ) -> None:
-    """When Slack refuses the history search, the restart posts again: twice beats never."""
+    """When Slack refuses the history search, a post that may have landed is not sent
+    again: its row ends failed, saying why, and a page nobody can confirm is told."""
     _stop_while_posts_hang(database_url, config, fake)
     landed = len(fake.messages)
     fake.inject("conversations.history", "error:missing_scope", times=100)
 
     with running(database_url, config, fake):
-        wait_delivered(fake, store)
+        fake.wait_for(lambda: all(row.done for row in outbox_rows(store)), timeout=10)
 
     assert len(fake.calls_to("conversations.history")) >= landed
     rows = [m.metadata["event_payload"]["outbox_row"] for m in fake.messages if m.metadata]
-    assert len(rows) > len(set(rows))
-    assert all(row.done and not row.failed for row in outbox_rows(store))
+    assert len(rows) == len(set(rows)), "an outbox row was posted twice"
+    posting = ("post_main", "mirror", "page", "channel_post")
+    unsure = [row for row in outbox_rows(store) if row.failed and row.kind in posting]
+    assert unsure
+    assert all("cannot tell whether an earlier attempt posted" in str(r.last_error) for r in unsure)
+    channel = fake.channel_by_name(CHANNEL)
+    assert channel is not None
+    told = [t for t in posts_in(fake, channel.id) if "Could not page" in t]
+    assert len(told) == len([r for r in unsure if r.kind == "page"])
+
+
+def test_a_crash_after_slack_took_an_announcement_leaves_one_announcement(
+    database_url: str, store: Store, config: Config, fake: FakeSlack
+) -> None:
+    """The bot is not in the announcements channel until it joins it; after a crash the
+    restart reads the channel's history as a member and finds the announcement."""
+    assert "UBOT" not in fake.channels["C0ANNOUNCE"].members
+    _stop_while_posts_hang(database_url, config, fake)
+    assert fake.messages_in("C0ANNOUNCE")
+
+    with running(database_url, config, fake):
+        wait_delivered(fake, store)
+
+    assert len(fake.messages_in("C0ANNOUNCE")) == 1
+    assert "UBOT" in fake.channels["C0ANNOUNCE"].members
+    searched = [
+        c for c in fake.calls_to("conversations.history") if c.params.get("channel") == "C0ANNOUNCE"
+    ]
+    assert [c.status for c in searched][-1:] == [200]
 
 
 def test_a_timed_out_post_is_looked_for_only_once_it_could_have_landed(
