@@ -4,18 +4,24 @@ For every area and severity: who is paged at declaration, who is invited to the
 incident channel, where it is announced, the response deadline, and who escalation
 pages when, as offsets from the moment of declaration. On-call rotations are resolved
 at the time the plan is made (and at the time each escalation step would be due).
+
+What comes after the declaration is `timed_plan`, built from `response_schedule`: the
+function the runtime writes its deadline rows from, so the plan cannot promise a page
+(or a reminder) that a running firebell would not send.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 from bot.config.duration import format_duration
 from bot.config.load import ConfigError, Problem, load_config
 from bot.config.model import Config, NotifyScope
-from bot.core.deadlines import escalation_steps, response_deadline, response_warning
+from bot.core.deadlines import EscalationStep, response_deadline
 from bot.core.oncall import current_and_next, require_aware
 from bot.core.raci import (
     Informed,
@@ -25,9 +31,37 @@ from bot.core.raci import (
     who_to_page,
     who_to_page_at_level,
 )
+from bot.core.schedule import response_schedule
 from bot.runbooks import RunbookError, load_runbooks
 
 _LABEL_WIDTH = 10
+
+
+@dataclass(frozen=True)
+class Timed:
+    """One thing firebell does after the declaration of an incident nobody acknowledges.
+
+    `warn`: a post in the incident channel that the deadline is near; `escalate`: a
+    page of `users` as escalation `step`; `remind`: a post in the backlog channel
+    (then one at every sprint start after it).
+    """
+
+    due: datetime
+    action: Literal["warn", "escalate", "remind"]
+    users: tuple[str, ...] = ()
+    step: EscalationStep | None = None
+
+
+def timed_plan(config: Config, area: str, severity: str, at: datetime) -> list[Timed]:
+    """What is due, in order, for an incident of `area` and `severity` declared at `at`."""
+    schedule = response_schedule(config, severity, require_aware(at))
+    timed = [Timed(schedule.warning, "warn")] if schedule.warning is not None else []
+    for step in schedule.steps:
+        pages = who_to_page_at_level(config, area, step.level, step.due)
+        timed.append(Timed(step.due, "escalate", tuple(page.user for page in pages), step))
+    if schedule.sprint_reminder is not None:
+        timed.append(Timed(schedule.sprint_reminder, "remind"))
+    return sorted(timed, key=lambda entry: entry.due)
 
 
 def check(config_path: Path, runbooks_dir: Path, *, at: datetime) -> tuple[int, str]:
@@ -159,14 +193,25 @@ def _severity(config: Config, area: str, severity: str, at: datetime) -> list[st
         lines.append(_row("invite", ", ".join(invites) or "nobody"))
     informs = who_to_inform(config, area, policy.notify)
     lines += _rows("inform", [_informed(config, entry, policy.notify) for entry in informs])
-    warning = response_warning(config, severity, at)
-    if warning is not None:
-        before = response_deadline(config, severity, at) - warning
-        lines.append(
-            _row("warn", f"{_offset(warning - at)} ({format_duration(before)} before the deadline)")
-        )
-    lines += _rows("escalate", _escalation(config, area, severity, at))
+    timed = timed_plan(config, area, severity, at)
+    deadline = response_deadline(config, severity, at)
+    for entry in timed:
+        if entry.action == "warn":
+            before = format_duration(deadline - entry.due)
+            lines.append(_row("warn", f"{_offset(entry.due - at)} ({before} before the deadline)"))
+        elif entry.action == "remind":
+            lines.append(_row("remind", _reminder(config, entry.due - at)))
+    escalations = [(entry.due, entry.step, entry.users) for entry in timed if entry.step]
+    if escalations:
+        lines += _rows("escalate", _escalation(config, escalations, at))
     return lines
+
+
+def _reminder(config: Config, offset: timedelta) -> str:
+    where = config.channels.backlog
+    if where is None:
+        return f"{_offset(offset)} a timeline entry only: no backlog channel is configured"
+    return f"{_offset(offset)} in {where} (backlog), then every sprint start until acknowledged"
 
 
 def _page(config: Config, page: Page) -> str:
@@ -188,14 +233,16 @@ def _informed(config: Config, entry: Informed, scope: NotifyScope) -> str:
     return f"{', '.join(entry.users)} by DM ({name})"
 
 
-def _escalation(config: Config, area: str, severity: str, at: datetime) -> list[str]:
-    steps = escalation_steps(config, severity, at)
-    offsets = [_offset(step.due - at) for step in steps]
+def _escalation(
+    config: Config,
+    escalations: list[tuple[datetime, EscalationStep, tuple[str, ...]]],
+    at: datetime,
+) -> list[str]:
+    offsets = [_offset(due - at) for due, _, _ in escalations]
     width = max((len(offset) for offset in offsets), default=0)
     repeats = config.escalation.repeat_last
     lines = []
-    for step, offset in zip(steps, offsets, strict=True):
-        users = [page.user for page in who_to_page_at_level(config, area, step.level, step.due)]
+    for (_, step, users), offset in zip(escalations, offsets, strict=True):
         text = f"{offset:>{width}} {step.level}: {', '.join(users) or 'nobody'}"
         if step.repeat:
             text += f" (repeat {step.repeat} of {repeats})"

@@ -19,8 +19,9 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.config.model import Config, EscalationLevel
-from bot.core.deadlines import escalation_steps, response_deadline, response_warning
+from bot.core.deadlines import response_deadline
 from bot.core.raci import Page, who_to_page_at_level
+from bot.core.schedule import response_schedule
 from bot.core.states import State
 from bot.incidents import queue
 from bot.incidents.changes import id_of, open_for_change
@@ -58,19 +59,17 @@ def schedule_response(
         )
     if State(incident.state) != State.OPEN:
         return
-    if config.severities[incident.severity].notify == "backlog":
-        assert incident.response_deadline is not None  # noqa: S101 - set when declared
-        _add(session, incident, SPRINT, due_at=incident.response_deadline)
-        return
-    warn = response_warning(config, incident.severity, incident.declared_at)
-    if warn is not None and warn > now:
-        _add(session, incident, WARN, due_at=warn)
+    schedule = response_schedule(config, incident.severity, incident.declared_at)
+    if schedule.sprint_reminder is not None:
+        _add(session, incident, SPRINT, due_at=schedule.sprint_reminder)
+    if schedule.warning is not None and schedule.warning > now:
+        _add(session, incident, WARN, due_at=schedule.warning)
     schedule_next_step(session, config, incident)
 
 
 def schedule_next_step(session: Session, config: Config, incident: Incident) -> None:
     """Plan the escalation step after `incident.escalation_level`, if the plan has one."""
-    for step in escalation_steps(config, incident.severity, incident.declared_at):
+    for step in response_schedule(config, incident.severity, incident.declared_at).steps:
         number = step.step + 1  # level 1 is paged at declaration
         if number > incident.escalation_level:
             data: dict[str, Any] = {"step": number, "level": step.level, "repeat": step.repeat}

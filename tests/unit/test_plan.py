@@ -63,15 +63,19 @@ def test_owner_scope_pages_one_person_and_informs_without_announcing() -> None:
     assert "    escalate   +4h accountable: U01MLLEAD" in block
 
 
-def test_backlog_severity_pages_nobody_and_is_due_next_sprint() -> None:
-    """P3 goes to the backlog, due at the next sprint start."""
+def test_backlog_severity_pages_nobody_and_is_reminded_each_sprint_start() -> None:
+    """P3 goes to the backlog with a reminder at the next sprint start, and never escalates."""
     block = section(area_block(resolved_plan(EXAMPLE, AT), "model"), "P3 ")
     assert block[0] == (
         "  P3 Minor issue: respond by the next sprint start (2026-03-16 00:00 UTC), notify backlog"
     )
     assert "    page      nobody: the incident is posted to the backlog" in block
     assert "    inform    C0BACKLOG (backlog)" in block
-    assert "    escalate  +13d14h accountable: U01MLLEAD" in block
+    assert (
+        "    remind    +13d14h in C0BACKLOG (backlog), then every sprint start until acknowledged"
+        in block
+    )
+    assert not [line for line in block if "escalate" in line]
 
 
 def test_informed_team_without_channel_is_told_by_dm() -> None:
