@@ -34,7 +34,6 @@ from tests.harness import Firebell
 CALLBACK = "declare_incident"
 
 
-
 def acknowledged_by(fake: FakeSlack, store: Store, declared: Declared, user: str) -> None:
     """Wait until the incident is acknowledged by `user` and every copy shows it."""
     fake.wait_for(
@@ -127,16 +126,21 @@ def test_second_acknowledge_is_idempotent_and_says_who_had_it(
 ) -> None:
     """A late press on a stale page answers, ephemerally, who acknowledged; nothing changes."""
     stale = fake.dms_to("U01MLLEAD")[0]
-    value = next(
-        e["value"] for b in stale.blocks if b["type"] == "actions" for e in b["elements"]
-    )
+    value = next(e["value"] for b in stale.blocks if b["type"] == "actions" for e in b["elements"])
     press(firebell, ACK, user="U01ML2", channel=declared.channel)
     acknowledged_by(fake, store, declared, "U01ML2")
     updates = len(fake.calls_to("chat.update"))
     url = fake.response_url()
 
-    press(firebell, ACK, user="U01MLLEAD", channel=stale.channel, message=stale, value=value,
-          response_url=url)
+    press(
+        firebell,
+        ACK,
+        user="U01MLLEAD",
+        channel=stale.channel,
+        message=stale,
+        value=value,
+        response_url=url,
+    )
 
     answer = fake.wait_for(lambda: [r for r in fake.responses if url.endswith(r.id)])
     assert len(answer) == 1
@@ -187,8 +191,15 @@ def test_resolve_button_on_a_resolved_incident_answers_ephemerally(
     wait_delivered(fake, store)
     url = fake.response_url()
 
-    press(firebell, RESOLVE, user="U01ML2", channel=declared.channel, message=declared.main,
-          value=value, response_url=url)
+    press(
+        firebell,
+        RESOLVE,
+        user="U01ML2",
+        channel=declared.channel,
+        message=declared.main,
+        value=value,
+        response_url=url,
+    )
 
     answer = fake.wait_for(lambda: [r for r in fake.responses if url.endswith(r.id)])
     assert answer[0].text == (
@@ -250,8 +261,9 @@ def _select(value: str) -> dict[str, Any]:
     }
 
 
-def _form(title: str, severity: str = "P2", scope: str = f"service:{SERVICE}",
-          description: str = "") -> dict[str, dict[str, Any]]:
+def _form(
+    title: str, severity: str = "P2", scope: str = f"service:{SERVICE}", description: str = ""
+) -> dict[str, dict[str, Any]]:
     return {
         "title": {"value": title},
         "severity": {"value": _select(severity)},
@@ -279,7 +291,10 @@ def test_modal_submission_declares_the_incident_and_tells_the_declarer(
     created = incident(store, 1)
     assert created is not None
     assert (created.title, created.severity, created.service, created.area) == (
-        "Prices are wrong", "P2", SERVICE, "model"
+        "Prices are wrong",
+        "P2",
+        SERVICE,
+        "model",
     )
     assert created.declared_by == "U01DA1"
     assert "Since 10:00 the assistant quotes old prices" in shown_text(declared.main)

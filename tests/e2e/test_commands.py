@@ -95,8 +95,8 @@ def test_sev_raises_severity_pages_the_new_scope_and_updates_every_copy(
     assert any(t.startswith(":rotating_light: Paging") and "<@U01DA1>" in t for t in posts[2:])
     # Those paged at declaration are not paged again.
     assert len(fake.dms_to(ml_on_call(config))) == 1
-    assert current(fake, declared.main).blocks[0]["text"]["text"].startswith(
-        f"{declared.ref} · P0 ·"
+    assert (
+        current(fake, declared.main).blocks[0]["text"]["text"].startswith(f"{declared.ref} · P0 ·")
     )
     announcements = fake.messages_in("C0ANNOUNCE")
     assert len(announcements) == 1
@@ -188,9 +188,7 @@ def test_status_posts_an_update_in_the_channel_and_resets_the_reminder(
     post = fake.wait_for(
         lambda: [t for t in posts_in(fake, declared.channel) if "Status update" in t]
     )
-    assert post == [
-        ":mega: *Status update* from <@U01ML1>: Error rate back to normal, watching"
-    ]
+    assert post == [":mega: *Status update* from <@U01ML1>: Error rate back to normal, watching"]
     updated = incident(store, declared.number)
     assert updated is not None
     assert updated.last_status_at is not None
@@ -364,7 +362,13 @@ def test_channel_subcommands_outside_an_incident_channel_say_where_to_run_them(
 ) -> None:
     """Incident-channel subcommands used elsewhere say to run them in the channel."""
     for subcommand in (
-        "ack", "sev P0", "status fine", "lead <@U01PL1>", "note x", "page ml", "mitigated",
+        "ack",
+        "sev P0",
+        "status fine",
+        "lead <@U01PL1>",
+        "note x",
+        "page ml",
+        "mitigated",
         "resolve",
     ):
         answer = run(firebell, subcommand, where="C0GENERAL")
@@ -401,9 +405,7 @@ def test_declare_with_an_unknown_service_lists_the_known_ones(
     assert fake.calls_to("conversations.create") == []
 
 
-def test_declare_without_a_title_shows_the_declare_syntax(
-    firebell: Firebell, store: Store
-) -> None:
+def test_declare_without_a_title_shows_the_declare_syntax(firebell: Firebell, store: Store) -> None:
     """`/incident declare P1` says a title is needed and shows the full syntax."""
     answer = run(firebell, "declare P1", where="C0GENERAL")
     assert "Say the severity and a title" in answer

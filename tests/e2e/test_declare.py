@@ -22,6 +22,7 @@ def test_declare_p1_opens_channel_pins_main_message_and_pages_owning_team(
     assert "INC-1" in response.json()["text"]
 
     channel = _declared_channel(fake, "inc-1-checkout-answers-are-wrong")
+
     def members() -> set[str]:
         found = fake.channel_by_name("inc-1-checkout-answers-are-wrong")
         return found.members if found and {"U0OTHER", "U01MLLEAD"} <= found.members else set()
@@ -38,7 +39,5 @@ def test_declare_p1_opens_channel_pins_main_message_and_pages_owning_team(
     assert "INC-1" in dm.text
     assert any(b["type"] == "actions" for b in dm.blocks)
     fake.wait_for(lambda: fake.messages_in("C0ANNOUNCE"))
-    paging = fake.wait_for(
-        lambda: [m for m in fake.messages_in(channel) if "Paging" in m.text]
-    )
+    paging = fake.wait_for(lambda: [m for m in fake.messages_in(channel) if "Paging" in m.text])
     assert "<@U01MLLEAD>" in paging[0].text

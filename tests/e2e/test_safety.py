@@ -51,7 +51,10 @@ def test_stale_timestamp_is_refused_with_401_and_a_fresh_one_is_accepted(
 
     stale = firebell.slack.command("declare P1 Checkout is down", timestamp=now - 6 * 60)
     stale_click = firebell.slack.block_action(
-        "incident_acknowledge", "1", user_id="U01ML1", channel_id="C0GENERAL",
+        "incident_acknowledge",
+        "1",
+        user_id="U01ML1",
+        channel_id="C0GENERAL",
         timestamp=now - 6 * 60,
     )
     recent = firebell.slack.command("declare P1 Checkout is down", timestamp=now - 4 * 60)
@@ -91,7 +94,9 @@ def test_slack_retry_of_a_declare_never_creates_a_second_incident(
 
 
 def _at_once(
-    firebell: Firebell, fake: FakeSlack, send: Callable[[SlackRequests, int], httpx.Response],
+    firebell: Firebell,
+    fake: FakeSlack,
+    send: Callable[[SlackRequests, int], httpx.Response],
     count: int = 4,
 ) -> list[httpx.Response]:
     """Send `count` requests in parallel, each on its own connection; the responses."""
@@ -133,9 +138,7 @@ def test_concurrent_slack_retries_of_a_declare_create_one_incident(
     assert len(fake.calls_to("conversations.create")) == 1
 
 
-def test_resubmitted_modal_declares_once(
-    firebell: Firebell, fake: FakeSlack, store: Store
-) -> None:
+def test_resubmitted_modal_declares_once(firebell: Firebell, fake: FakeSlack, store: Store) -> None:
     """The same view submitted again, at once or later, declares one incident."""
     firebell.slack.command("", user_id="U01ML1")
     fake.wait_for(lambda: fake.opened_views("declare_incident"))
@@ -168,8 +171,12 @@ def _mrkdwn_strings(value: Any) -> list[str]:
     if isinstance(value, dict):
         if value.get("type") == "plain_text":
             return []
-        return [s for k, v in value.items() if k not in ("value", "action_id", "block_id")
-                for s in _mrkdwn_strings(v)]
+        return [
+            s
+            for k, v in value.items()
+            if k not in ("value", "action_id", "block_id")
+            for s in _mrkdwn_strings(v)
+        ]
     if isinstance(value, list):
         return [s for v in value for s in _mrkdwn_strings(v)]
     return []
@@ -214,8 +221,9 @@ def test_user_text_cannot_mention_anyone_in_any_slack_message(
         {
             "title": {"value": f"Modal {NASTY}"},
             "severity": {"value": {"type": "static_select", "selected_option": {"value": "P1"}}},
-            "scope": {"value": {"type": "static_select",
-                                "selected_option": {"value": "area:infra"}}},
+            "scope": {
+                "value": {"type": "static_select", "selected_option": {"value": "area:infra"}}
+            },
             "description": {"value": f"Described {NASTY}"},
         },
         user_id="U01ML2",
@@ -234,8 +242,9 @@ def test_user_text_cannot_mention_anyone_in_any_slack_message(
     leaks = {
         text: live
         for params in sent
-        for text in _mrkdwn_strings({k: params.get(k) for k in ("text", "blocks", "attachments",
-                                                                  "topic", "purpose")})
+        for text in _mrkdwn_strings(
+            {k: params.get(k) for k in ("text", "blocks", "attachments", "topic", "purpose")}
+        )
         if (live := _live_mentions(text))
     }
     leaks.update({a: live for a in answers if (live := _live_mentions(a))})
@@ -245,9 +254,7 @@ def test_user_text_cannot_mention_anyone_in_any_slack_message(
     first = incident(store, 1)
     assert first is not None
     assert first.title == f"Outage {NASTY}"
-    everything = "\n".join(
-        s for params in sent for s in _mrkdwn_strings(dict(params))
-    )
+    everything = "\n".join(s for params in sent for s in _mrkdwn_strings(dict(params)))
     assert "&lt;!channel&gt;" in everything
     assert "&lt;@U123&gt;" in everything
     assert "@\u2060here" in everything
