@@ -6,23 +6,53 @@ import argparse
 import signal
 import sys
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
+from bot.settings import check_port
+
 if TYPE_CHECKING:
+    from bot.config.model import Config
     from bot.settings import Settings
+
+# Exit statuses, the same in every command: 1 means the files you wrote (config,
+# runbooks) were refused, 2 that the command cannot run as it was invoked or in this
+# environment. `check` and `serve` refuse a bad config with 1 alike.
+REFUSED = 1
+USAGE = 2
+EXIT_STATUSES = """\
+exit status:
+  0  done (for serve: stopped by SIGTERM or SIGINT)
+  1  the config file or the runbooks folder was refused: every problem is printed
+  2  usage: a bad command line, a missing or bad environment setting, the database
+     unreachable, or the port in use"""
+SERVE_ENVIRONMENT = """\
+environment (also read from ./.env):
+  SLACK_BOT_TOKEN         bot token, xoxb-... (required)
+  SLACK_SIGNING_SECRET    verifies every request from Slack (required)
+  SLACK_APP_TOKEN         app-level token, xapp-... (required with --socket-mode)
+  SLACK_API_URL           Web API base URL (default https://slack.com/api/)
+  DATABASE_URL            SQLite or PostgreSQL URL (default sqlite:///./firebell.db)
+  FIREBELL_CONFIG         the YAML config, unless --config (default ./firebell.yaml)
+  FIREBELL_RUNBOOKS       folder of Markdown runbooks (default ./runbooks)
+  FIREBELL_HOST           bind address, unless --host (default 127.0.0.1)
+  FIREBELL_PORT           port, unless --port (default 3000)
+  FIREBELL_WEBHOOK_TOKEN  bearer token required on /hooks/* (default: hooks refused)
+  LOG_LEVEL               DEBUG, INFO, WARNING, ERROR or CRITICAL (default INFO)
+  LOG_FORMAT              console or json (default console)"""
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `firebell` console script."""
+    """Entry point of the `firebell` console script (exit statuses: see `EXIT_STATUSES`)."""
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
+        parser.print_help(sys.stderr)
+        return USAGE
     try:
         return int(args.func(args))
     except KeyboardInterrupt:
@@ -34,20 +64,40 @@ def main(argv: list[str] | None = None) -> int:
             "database server is running.",
             file=sys.stderr,
         )
-        return 2
+        return USAGE
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="firebell", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="firebell",
+        description=__doc__,
+        epilog=EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"firebell {_version()}")
     sub = parser.add_subparsers(metavar="command")
 
-    serve = sub.add_parser("serve", help="run the HTTP server, Slack app and workers")
+    serve = sub.add_parser(
+        "serve",
+        help="run the HTTP server, Slack app and workers",
+        description="Run the HTTP server, the Slack app, the deadline clock and delivery. "
+        "Binds the port first, then migrates the database, then starts the workers; "
+        "SIGTERM or SIGINT stops it cleanly (status 0).",
+        epilog=SERVE_ENVIRONMENT + "\n" + EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     serve.add_argument("--host", help="bind address (default FIREBELL_HOST or 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (default FIREBELL_PORT or 3000)")
+    serve.add_argument("--port", type=_port, help="port, 1-65535 (default FIREBELL_PORT or 3000)")
+    serve.add_argument("--config", type=Path, help="config file (default FIREBELL_CONFIG)")
     serve.add_argument("--socket-mode", action="store_true", help="talk to Slack over Socket Mode")
     serve.set_defaults(func=_serve)
 
-    check = sub.add_parser("check", help="validate the config and runbooks, print the plan")
+    check = sub.add_parser(
+        "check",
+        help="validate the config and runbooks, print the plan",
+        epilog=EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     check.add_argument("--config", type=Path, help="config file (default FIREBELL_CONFIG)")
     check.set_defaults(func=_check)
 
@@ -57,13 +107,41 @@ def _parser() -> argparse.ArgumentParser:
         func=_db_upgrade
     )
     db_sub.add_parser("current", help="print the current revision").set_defaults(func=_db_current)
+    db.set_defaults(func=lambda _: _usage(db))
 
     manifest = sub.add_parser("manifest", help="print the Slack app manifest")
-    manifest.add_argument(
-        "--url", required=True, help="public base URL, e.g. https://bot.example.com"
+    where = manifest.add_mutually_exclusive_group(required=True)
+    where.add_argument("--url", help="public https:// base URL, e.g. https://bot.example.com")
+    where.add_argument(
+        "--socket-mode", action="store_true", help="for `firebell serve --socket-mode`: no URLs"
     )
     manifest.set_defaults(func=_manifest)
     return parser
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    """A command given without its action: its own help, on stderr, as a usage error."""
+    parser.print_help(sys.stderr)
+    return USAGE
+
+
+def _port(text: str) -> int:
+    """`--port`: a TCP port, 1-65535 (the same rule as FIREBELL_PORT)."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    try:
+        return check_port(number)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _version() -> str:
+    try:
+        return metadata.version("firebell")
+    except metadata.PackageNotFoundError:  # run from a source tree that is not installed
+        return "(not installed)"
 
 
 def _settings() -> Settings:
@@ -73,24 +151,32 @@ def _settings() -> Settings:
         return load_settings()
     except ValidationError as err:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in err.errors()
+            f"{'.'.join(str(p) for p in e['loc']).upper()}: "
+            f"{e['msg'].removeprefix('Value error, ')}"
+            for e in err.errors()
         )
         print(f"firebell: bad environment setting - {problems}", file=sys.stderr)
-        raise SystemExit(2) from None
+        raise SystemExit(USAGE) from None
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn  # noqa: PLC0415
-
-    from bot import logs  # noqa: PLC0415
-    from bot.config.load import ConfigError, load_config  # noqa: PLC0415
-    from bot.runbooks import RunbookError, load_runbooks  # noqa: PLC0415
+    from bot import logs  # noqa: PLC0415 - keep `firebell --help` fast
     from bot.settings import MissingSettingError  # noqa: PLC0415
-    from bot.store.db import make_engine  # noqa: PLC0415
-    from bot.store.migrate import upgrade  # noqa: PLC0415
-    from bot.web import Tuning, create_app  # noqa: PLC0415
 
     settings = _settings()
+    try:
+        settings.require_slack(socket_mode=args.socket_mode)
+        logs.parse_level(settings.log_level)
+    except (MissingSettingError, logs.LogLevelError) as err:
+        print(f"firebell: {err}", file=sys.stderr)
+        return USAGE
+    config = _load(args.config or settings.firebell_config, settings.firebell_runbooks)
+    if config is None:
+        return REFUSED
+    # Until the event loop takes them over (`bot.serving`), a stop signal ends start-up
+    # at once; before this point nothing has been started, and the default action does.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
+    signal.signal(signal.SIGINT, _exit_cleanly)
     secrets = [
         s.get_secret_value()
         for s in (
@@ -102,45 +188,63 @@ def _serve(args: argparse.Namespace) -> int:
         if s is not None
     ]
     logs.configure(settings.log_level, settings.log_format, secrets=secrets)
+    from bot.serving import PortUnavailableError, serve  # noqa: PLC0415 - the whole app
+
     try:
-        settings.require_slack(socket_mode=args.socket_mode)
-        runbooks = load_runbooks(settings.firebell_runbooks)
-        config = load_config(settings.firebell_config, runbooks=runbooks.keys())
-    except (MissingSettingError, ConfigError, RunbookError) as err:
+        return serve(
+            settings,
+            config,
+            host=args.host or settings.firebell_host,
+            port=args.port or settings.firebell_port,
+            socket_mode=args.socket_mode,
+        )
+    except PortUnavailableError as err:
         print(f"firebell: {err}", file=sys.stderr)
-        return 2
-    engine = make_engine(settings.database_url)
-    try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
-    app = create_app(settings, config=config, tuning=Tuning(socket_mode=args.socket_mode))
-    # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal to the handler
-    # that was there before: this one makes a clean stop exit with status 0.
-    signal.signal(signal.SIGTERM, _exit_cleanly)
-    uvicorn.run(
-        app,
-        host=args.host or settings.firebell_host,
-        port=args.port or settings.firebell_port,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-        timeout_graceful_shutdown=10,
-    )
-    return 0
+        return USAGE
 
 
 def _exit_cleanly(_signum: int, _frame: object) -> None:
     raise SystemExit(0)
 
 
+def _load(config_path: Path, runbooks: Path) -> Config | None:
+    """The config, with its runbooks checked; None once the problems are printed."""
+    from bot.config.load import ConfigError, load_config  # noqa: PLC0415
+    from bot.runbooks import RunbookError, load_runbooks  # noqa: PLC0415
+
+    missing = _missing_runbooks(runbooks)
+    try:
+        config = load_config(config_path, runbooks=load_runbooks(runbooks).keys())
+    except (ConfigError, RunbookError) as err:
+        print("\n".join(filter(None, [missing, str(err)])), file=sys.stderr)
+        return None
+    if missing:
+        print(missing, file=sys.stderr)
+        return None
+    return config
+
+
+def _missing_runbooks(folder: Path) -> str | None:
+    """What to say when the runbooks folder does not exist (a typo in FIREBELL_RUNBOOKS
+    would otherwise show only as unknown runbooks, or as none at all)."""
+    if folder.is_dir():
+        return None
+    return (
+        f"{folder}: no runbooks folder here: create it (it may be empty) or set "
+        "FIREBELL_RUNBOOKS to the folder of your runbooks"
+    )
+
+
 def _check(args: argparse.Namespace) -> int:
     from bot.core.plan import check  # noqa: PLC0415
 
     settings = _settings()
+    missing = _missing_runbooks(settings.firebell_runbooks)
     code, text = check(
         args.config or settings.firebell_config, settings.firebell_runbooks, at=datetime.now(UTC)
     )
+    if missing:
+        code, text = REFUSED, "\n".join([missing, text] if code else [missing])
     print(text, file=sys.stdout if code == 0 else sys.stderr)
     return code
 
@@ -174,7 +278,12 @@ def _db_current(_: argparse.Namespace) -> int:
 
 
 def _manifest(args: argparse.Namespace) -> int:
-    from bot.manifest import manifest_yaml  # noqa: PLC0415
+    from bot.manifest import ManifestUrlError, manifest_yaml  # noqa: PLC0415
 
-    print(manifest_yaml(args.url), end="")
+    try:
+        text = manifest_yaml(args.url, socket_mode=args.socket_mode)
+    except ManifestUrlError as err:
+        print(f"firebell manifest: {err}", file=sys.stderr)
+        return 2
+    print(text, end="")
     return 0

@@ -16,6 +16,13 @@ from sqlalchemy.exc import ArgumentError
 _PLACEHOLDERS = {"", "changeme", "change-me", "xoxb-...", "xapp-...", "secret", "todo"}
 
 
+def check_port(port: int) -> int:
+    """`port` if it is a TCP port one can listen on by number (1-65535); else ValueError."""
+    if not 1 <= port <= 65535:
+        raise ValueError(f"must be a TCP port from 1 to 65535, not {port}")
+    return port
+
+
 class MissingSettingError(Exception):
     """A setting that the chosen command needs is not set."""
 
@@ -60,6 +67,11 @@ class Settings(BaseSettings):
                 "or postgresql://user@host:5432/firebell"
             )
         return value
+
+    @field_validator("firebell_port")
+    @classmethod
+    def _port(cls, value: int) -> int:
+        return check_port(value)
 
     @field_validator("slack_api_url")
     @classmethod

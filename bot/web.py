@@ -15,11 +15,11 @@ from datetime import timedelta
 
 import aiohttp
 import httpx
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -32,11 +32,14 @@ from bot.delivery.pacing import ChannelPacer
 from bot.delivery.retry import Backoff
 from bot.delivery.slack import Slack
 from bot.delivery.worker import DeliveryWorker
+from bot.incidents.action_log import log_actions
+from bot.logs import printable
 from bot.metrics import database_metrics, render_metrics
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.slack.app import build_bolt_app
 from bot.slack.endpoint import slack_endpoint
+from bot.slack.socket_mode import Retries, SocketModeLink
 from bot.store.db import Info, Store, make_engine
 from bot.store.deadlines import NEXT_DUE
 from bot.store.migrate import is_at_head
@@ -58,6 +61,7 @@ class Tuning:
     channel_per_second: float = 1.0
     channel_burst: int = 3
     socket_mode: bool = False
+    socket_retries: Retries = field(default_factory=Retries)  # Socket Mode (re)connecting
     deadline_poll: float = 5.0
     after_timeout: timedelta = timedelta(seconds=15)  # before retrying a timed-out call
     after_doubt: timedelta = timedelta(seconds=1)  # before retrying a post answered 5xx
@@ -71,6 +75,7 @@ def create_app(
     token, signing_secret = settings.require_slack(socket_mode=tuning.socket_mode)
     config = config or load_config(settings.firebell_config)
     store = Store(make_engine(settings.database_url))
+    store.committed.append(log_actions)
     runtime = Runtime(config=config, store=store)
     client, bolt_client = _slack_clients(settings, token, tuning)
     bolt = build_bolt_app(runtime, client=bolt_client, token=token, signing_secret=signing_secret)
@@ -79,7 +84,7 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     async def readyz(_: Request) -> Response:
-        return await _readiness(store)
+        return await _readiness(store, app.state.socket)
 
     async def metrics(_: Request) -> Response:
         try:
@@ -98,15 +103,14 @@ def create_app(
         )
         bolt_client.session = client.session
         try:
-            async with _background(runtime, client=client, tuning=tuning) as worker:
+            async with (
+                _background(runtime, client=client, tuning=tuning) as worker,
+                _socket_mode(bolt, settings, client=bolt_client, tuning=tuning) as socket,
+            ):
                 app.state.worker = worker
-                socket = await _start_socket_mode(bolt, settings) if tuning.socket_mode else None
+                app.state.socket = socket
                 log.info("firebell is up (instance %s)", runtime.instance)
-                try:
-                    yield
-                finally:
-                    if socket is not None:
-                        await socket.close_async()  # type: ignore[no-untyped-call]
+                yield
         finally:
             await client.session.close()
             await asyncio.to_thread(store.dispose)
@@ -120,9 +124,11 @@ def create_app(
             Route("/metrics", metrics, methods=["GET"]),
         ],
         lifespan=lifespan,
+        exception_handlers={404: _unknown_route, 405: _unknown_route},
     )
     app.state.runtime = runtime
     app.state.worker = None
+    app.state.socket = None
     return app
 
 
@@ -226,8 +232,11 @@ def _slack_clients(
     return client, bolt_client
 
 
-async def _readiness(store: Store) -> Response:
-    """`/readyz`: ready when the database answers and is migrated to head."""
+async def _readiness(store: Store, socket: SocketModeLink | None) -> Response:
+    """`/readyz`: ready when the database answers and is migrated to head, and in
+    Socket Mode when the WebSocket to Slack is up (Slack cannot reach us otherwise)."""
+    if socket is not None and not socket.connected:
+        return JSONResponse({"status": "unavailable", "reason": "not connected to Slack"}, 503)
     try:
         ready = await asyncio.to_thread(_database_ready, store)
     except Exception as err:
@@ -249,8 +258,43 @@ def _database_ready(store: Store) -> bool:
     return is_at_head(store.engine)
 
 
-async def _start_socket_mode(bolt: AsyncApp, settings: Settings) -> AsyncSocketModeHandler:
+@contextlib.asynccontextmanager
+async def _socket_mode(
+    bolt: AsyncApp, settings: Settings, *, client: AsyncWebClient, tuning: Tuning
+) -> AsyncIterator[SocketModeLink | None]:
+    """In Socket Mode, the WebSocket to Slack, connecting in the background (start-up
+    never waits for Slack); closed, with its connecting given up, when the block ends."""
+    if not tuning.socket_mode:
+        yield None
+        return
     assert settings.slack_app_token is not None  # noqa: S101 - checked by require_slack
-    socket = AsyncSocketModeHandler(bolt, settings.slack_app_token.get_secret_value())
-    await socket.connect_async()  # type: ignore[no-untyped-call]
-    return socket
+    assert client.session is not None  # noqa: S101 - opened by the lifespan
+    link = SocketModeLink(
+        bolt,
+        app_token=settings.slack_app_token.get_secret_value(),
+        web_client=client,
+        session=client.session,
+        retries=tuning.socket_retries,
+    )
+    running = asyncio.create_task(link.run(), name="socket mode")
+    try:
+        yield link
+    finally:
+        await link.close()
+        running.cancel()
+        await asyncio.wait([running], timeout=5)
+
+
+async def _unknown_route(request: Request, exc: Exception) -> Response:
+    """Starlette's answer to a path or method it has no route for, and one WARNING
+    with the method and path (never the query string, which may carry a token)."""
+    assert isinstance(exc, HTTPException)  # noqa: S101 - registered for status codes only
+    path = printable(request.url.path)
+    log.warning(
+        "no route for %s %s (%d)",
+        printable(request.method, 20),
+        path,
+        exc.status_code,
+        extra={"method": printable(request.method, 20), "path": path, "status": exc.status_code},
+    )
+    return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)

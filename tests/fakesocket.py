@@ -1,7 +1,9 @@
 """A fake Socket Mode endpoint: a WebSocket that hands envelopes to the app, collects acks.
 
 Point `FakeSlack.socket_url` at `FakeSocketMode.url`; `deliver(type, payload)` sends an
-envelope the way Slack does and returns the app's acknowledgement.
+envelope the way Slack does and returns the app's acknowledgement. `behaviour` makes it
+an endpoint Slack's outages look like: `refuse` answers every handshake with HTTP 503,
+`silent` takes the connection and never answers; it may be changed at any time.
 """
 
 from __future__ import annotations
@@ -9,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import WSMsgType, web
 
 Json = dict[str, Any]
+Behaviour = Literal["accept", "refuse", "silent"]
 
 
 def slash_command(text: str, *, user_id: str, trigger_id: str, response_url: str) -> dict[str, Any]:
@@ -34,13 +38,16 @@ def slash_command(text: str, *, user_id: str, trigger_id: str, response_url: str
 class FakeSocketMode:
     """Slack's side of a Socket Mode connection, on 127.0.0.1."""
 
-    def __init__(self) -> None:
+    def __init__(self, behaviour: Behaviour = "accept") -> None:
         self.url = ""
+        self.behaviour: Behaviour = behaviour
+        self.attempts = 0  # handshakes asked for, whatever the answer
         self._loop = asyncio.new_event_loop()
         self._sockets: list[web.WebSocketResponse] = []
         self._acks: dict[str, asyncio.Future[Json]] = {}
         self._connected = threading.Event()
         self._runner: web.AppRunner | None = None
+        self._stopping: asyncio.Event | None = None
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
 
     def start(self) -> FakeSocketMode:
@@ -50,6 +57,7 @@ class FakeSocketMode:
         return self
 
     async def _serve(self) -> None:
+        self._stopping = asyncio.Event()
         app = web.Application()
         app.router.add_get("/link", self._socket)
         self._runner = web.AppRunner(app)
@@ -59,7 +67,14 @@ class FakeSocketMode:
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.url = f"ws://127.0.0.1:{port}/link"
 
-    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+    async def _socket(self, request: web.Request) -> web.StreamResponse:
+        self.attempts += 1
+        if self.behaviour == "refuse":
+            return web.Response(status=503, text="service unavailable")
+        if self.behaviour == "silent":
+            assert self._stopping is not None
+            await self._stopping.wait()
+            return web.Response(status=503)
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self._sockets.append(ws)
@@ -78,6 +93,27 @@ class FakeSocketMode:
         """Block until the app has connected."""
         if not self._connected.wait(timeout):
             raise AssertionError("the app never connected over Socket Mode")
+
+    def wait_attempts(self, count: int, timeout: float = 15) -> None:
+        """Block until the app has asked for `count` handshakes."""
+        deadline = time.monotonic() + timeout
+        while self.attempts < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.attempts} Socket Mode handshakes, not {count}")
+            time.sleep(0.05)
+
+    @property
+    def connections(self) -> int:
+        """WebSockets the app has opened so far."""
+        return len(self._sockets)
+
+    def ask_to_reconnect(self) -> None:
+        """Send Slack's `disconnect` message on the newest socket, as Slack does before it
+        rotates a connection."""
+        message = json.dumps({"type": "disconnect", "reason": "refresh_requested"})
+        asyncio.run_coroutine_threadsafe(self._sockets[-1].send_str(message), self._loop).result(
+            timeout=10
+        )
 
     def deliver(self, kind: str, payload: Json, timeout: float = 10) -> Json:
         """Send an envelope (`slash_commands`, `interactive`, `events_api`); return the ack."""
@@ -102,6 +138,8 @@ class FakeSocketMode:
         """Close connections and stop serving."""
 
         async def close() -> None:
+            if self._stopping is not None:
+                self._stopping.set()
             for ws in self._sockets:
                 await ws.close()
             if self._runner is not None:

@@ -13,6 +13,9 @@ from typing import IO
 import httpx
 
 from tests.fakeslack import FakeSlack
+from tests.harness import SIGNING_SECRET
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -47,16 +50,44 @@ def serve_env(
     return env
 
 
+def e2e_env(fake: FakeSlack, database_url: str, **more: str) -> dict[str, str]:
+    """`serve_env` with the e2e config, the shipped runbooks and the test signing secret."""
+    return serve_env(
+        fake,
+        signing_secret=SIGNING_SECRET,
+        database_url=database_url,
+        config=ROOT / "tests" / "configs" / "e2e.yaml",
+        runbooks=ROOT / "runbooks",
+        **more,
+    )
+
+
+def run_serve(
+    env: dict[str, str], *args: str, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`firebell serve [args]` with `env`, run to its end (30 s at most), output captured."""
+    return subprocess.run(  # noqa: S603 - our own interpreter, module and arguments
+        [sys.executable, "-m", "bot", "serve", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
 def start_serve(
     env: dict[str, str],
     *args: str,
     cwd: Path | None = None,
     output: int | IO[str] = subprocess.PIPE,
     timeout: float = 30.0,
+    ready: str = "/readyz",
 ) -> tuple[subprocess.Popen[str], str]:
     """Start `firebell serve [args]` with `env`; return it and its base URL once
-    `/readyz` answers 200. If it exits first, or is not ready within `timeout` (it is
-    then killed), raise RuntimeError with what it printed to a pipe."""
+    `ready` (a path) answers 200. If it exits first, or is not ready within `timeout`
+    (it is then killed), raise RuntimeError with what it printed to a pipe."""
     process = subprocess.Popen(  # noqa: S603 - our own interpreter, module and arguments
         [sys.executable, "-m", "bot", "serve", *args],
         cwd=cwd,
@@ -69,7 +100,7 @@ def start_serve(
     deadline = time.monotonic() + timeout
     while process.poll() is None:
         try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+            if httpx.get(f"{url}{ready}", timeout=1).status_code == 200:
                 return process, url
         except httpx.HTTPError:
             pass

@@ -13,6 +13,7 @@ from sqlalchemy import insert
 from sqlmodel import Session, col
 
 from bot.incidents import queue
+from bot.incidents.action_log import note_action
 from bot.incidents.changes import id_of
 from bot.store.tables import AuditRecord, Incident, TimelineEntry
 
@@ -33,7 +34,7 @@ def record(
 ) -> int:
     """Add a `kind` entry with `data` to the timeline, and its audit record; return the
     entry's id. With `post`, the entry is also told in the incident channel (worded
-    when sent)."""
+    when sent). Actions an operator follows are logged once committed (`action_log`)."""
     connection = session.connection()
     iid = id_of(incident)
     values = {"incident_id": iid, "at": at, "actor": actor, "kind": kind, "data": data}
@@ -50,4 +51,5 @@ def record(
     )
     if post:
         queue.send(session, incident, queue.post_entry(incident, entry), now=at)
+    note_action(session, incident, kind, actor=actor, data=data)
     return entry

@@ -9,6 +9,14 @@ form that contains the word "payload" for an interaction, so a command like
 
 This is the one check of Slack's signature: Bolt's own is off (`build_bolt_app`), and
 Socket Mode, whose connection is authenticated when it opens, needs none.
+
+Every refused request, and every signed one that no listener takes, is one WARNING
+line with the path and the reason (as fields `path`, `status` and `reason`), never the
+body or a header. Refused signatures are warnings too, although anyone who finds the
+URL can cause them: what makes Slack's own requests fail the check (a rotated or
+mistyped SLACK_SIGNING_SECRET, a proxy that rewrites bodies, a skewed clock) leaves
+the bot deaf, and those lines are how an operator finds out. A flood costs one short
+line per request, which the request itself costs already.
 """
 
 from __future__ import annotations
@@ -24,7 +32,8 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from bot.slack.shapes import MalformedRequestError, read_request
+from bot.logs import printable
+from bot.slack.shapes import Fields, MalformedRequestError, read_request
 from bot.slack.signature import unsigned_reason
 
 log = logging.getLogger(__name__)
@@ -45,7 +54,7 @@ def slack_endpoint(
     async def slack_events(request: Request) -> Response:
         body = await _read_at_most(request, MAX_BODY)
         if body is None:
-            log.info("refused a request to /slack/events of over %d bytes", MAX_BODY)
+            _refused(request, 413, f"body over {MAX_BODY} bytes")
             return PlainTextResponse("request body too large", status_code=413)
         if _is_ssl_check(body):
             # Slack's probe of the certificate comes unsigned; it only wants a 200.
@@ -59,13 +68,12 @@ def slack_endpoint(
             now=clock(),
         )
         if refused is not None:
-            # Not a warning: anyone on the internet can cause this line.
-            log.info("refused a request to /slack/events not signed by Slack: %s", refused)
+            _refused(request, 401, f"not signed by Slack: {refused}")
             return PlainTextResponse(f"invalid Slack signature: {refused}", status_code=401)
         try:
             fields = read_request(body, headers.get("content-type"))
         except MalformedRequestError as err:
-            log.warning("refused a malformed request from Slack: %s", err)
+            _refused(request, 400, f"malformed: {err}")
             return PlainTextResponse(f"malformed Slack request: {err}", status_code=400)
         try:
             bolt_request = AsyncBoltRequest(
@@ -76,11 +84,37 @@ def slack_endpoint(
         except (TypeError, AttributeError, KeyError, ValueError) as err:
             # Bolt reads nested fields `check` does not look at (an event's `user`, the
             # `authorizations`): one of those is not shaped as Slack sends it.
-            log.warning("refused a malformed request from Slack: %s", type(err).__name__)
+            _refused(request, 400, f"malformed: {type(err).__name__}")
             return PlainTextResponse("malformed Slack request", status_code=400)
-        return to_starlette_response(await bolt.async_dispatch(bolt_request))
+        answer = await bolt.async_dispatch(bolt_request)
+        if answer.status == 404:  # Bolt's own line quotes the body (`bot.logs`)
+            _refused(request, 404, f"no listener for {_kind(fields)}")
+        return to_starlette_response(answer)
 
     return slack_events
+
+
+def _refused(request: Request, status: int, reason: str) -> None:
+    """Log a refused request: one WARNING with its path, status and reason."""
+    path = printable(request.url.path)
+    log.warning(
+        "refused a request to %s (%d): %s",
+        path,
+        status,
+        reason,
+        extra={"path": path, "status": status, "reason": reason},
+    )
+
+
+def _kind(fields: Fields) -> str:
+    """What kind of request this is, in a few words of Slack's (no user's words)."""
+    if "command" in fields:
+        return f"the command {printable(str(fields['command']), 40)}"
+    kind = printable(str(fields.get("type")), 40)
+    event = fields.get("event")
+    if isinstance(event, dict):
+        return f"{kind} {printable(str(event.get('type')), 40)}"
+    return kind
 
 
 async def _read_at_most(request: Request, limit: int) -> bytes | None:

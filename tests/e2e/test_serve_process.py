@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,22 +15,12 @@ from bot.store.db import Store
 from tests.fakeslack import FakeSlack
 from tests.fakesocket import FakeSocketMode, slash_command
 from tests.harness import SIGNING_SECRET
-from tests.serving import serve_env, start_serve
+from tests.serving import e2e_env, run_serve, start_serve
 from tests.slackrequests import SlackRequests
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _env(fake: FakeSlack, database_url: str, **more: str) -> dict[str, str]:
-    return serve_env(
-        fake,
-        signing_secret=SIGNING_SECRET,
-        database_url=database_url,
-        config=ROOT / "tests" / "configs" / "e2e.yaml",
-        runbooks=ROOT / "runbooks",
-        LOG_FORMAT="json",
-        **more,
-    )
+    return e2e_env(fake, database_url, LOG_FORMAT="json", **more)
 
 
 @pytest.fixture
@@ -129,15 +118,7 @@ def test_serve_migrates_an_empty_sqlite_database(fake: FakeSlack, tmp_path: Path
 def test_serve_without_slack_credentials_says_what_to_set(tmp_path: Path) -> None:
     """No token or secret: exit status 2 and a message naming both variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "FIREBELL_"))}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "serve"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = run_serve(env, cwd=tmp_path)
     assert result.returncode == 2
     assert "SLACK_BOT_TOKEN" in result.stderr
     assert "SLACK_SIGNING_SECRET" in result.stderr

@@ -18,12 +18,11 @@ from bot.store.db import Store
 from tests.e2e.scenario import outbox_rows
 from tests.fakeslack import FakeSlack
 from tests.harness import SIGNING_SECRET
-from tests.serving import serve_env, start_serve
+from tests.serving import e2e_env, start_serve
 from tests.slackrequests import SlackRequests
 
 pytestmark = [pytest.mark.chaos, pytest.mark.timeout(180)]
 
-ROOT = Path(__file__).resolve().parents[2]
 # A P2 in area data posts the main message, the page and the informed team's mirror at
 # once (the paging post follows the main message in its lane).
 POSTS = 3
@@ -35,13 +34,7 @@ def test_posts_landed_before_a_sigkill_are_not_sent_again_when_the_first_retry_f
 ) -> None:
     """Every post lands but never gets its answer; the process is killed; after the
     lease a new process's first history reads fail, and its next ones find the posts."""
-    env = serve_env(
-        fake,
-        signing_secret=SIGNING_SECRET,
-        database_url=database_url,
-        config=ROOT / "tests" / "configs" / "e2e.yaml",
-        runbooks=ROOT / "runbooks",
-    )
+    env = e2e_env(fake, database_url)
     fake.script("chat.postMessage", ["effect+timeout"] * POSTS, delay=60.0)
     killed, url = start_serve(env, cwd=tmp_path, output=subprocess.DEVNULL)
     try:

@@ -1,0 +1,153 @@
+"""`firebell serve`: bind the port, migrate, then run the app until SIGTERM or SIGINT.
+
+The order is the point. The port is bound before anything else, so a port in use fails
+at once and touches nothing. The database is migrated next, in a thread of its own, so
+a stop signal during a long migration wait (a replica holding the migration lock, a
+database that does not answer) is not stuck behind it. Only then does uvicorn run the
+app, whose lifespan starts the clock and delivery; Socket Mode connects in the
+background (`bot.slack.socket_mode`). The signals are this module's, not uvicorn's:
+uvicorn only looks at its own flag once start-up has finished.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import signal
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import uvicorn
+
+from bot.config.model import Config
+from bot.settings import Settings
+from bot.store.db import make_engine
+from bot.store.migrate import current_revision, upgrade
+from bot.web import Tuning, create_app
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# A migration that was already running when the stop came gets this long to finish:
+# a local SQLite migration takes well under a second; what takes longer is a wait (for
+# the lock or the network), and giving that up leaves nothing half-done.
+MIGRATION_GRACE = 3.0
+
+
+class PortUnavailableError(Exception):
+    """The HTTP port cannot be bound (in use, or not ours to take); nothing was started."""
+
+
+def serve(settings: Settings, config: Config, *, host: str, port: int, socket_mode: bool) -> int:
+    """Run firebell on `host:port` until a stop signal; the exit status.
+
+    Raises PortUnavailableError before anything else is done if the port cannot be bound.
+    """
+    try:
+        listener = bind(host, port)
+    except OSError as err:
+        raise PortUnavailableError(
+            f"cannot listen on {host}:{port}: {err.strerror or err} (another firebell or "
+            "program may have it: stop it, or choose another port with --port or "
+            "FIREBELL_PORT)"
+        ) from None
+    app = create_app(settings, config=config, tuning=Tuning(socket_mode=socket_mode))
+    uvicorn_config = uvicorn.Config(
+        app,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=10,
+    )
+    with listener, asyncio.Runner(loop_factory=uvicorn_config.get_loop_factory()) as runner:
+        return runner.run(_run(settings, _Server(uvicorn_config), listener))
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on `host:port` (IPv4 or IPv6, as `host` resolves)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+        listener.listen(2048)
+    except OSError:
+        listener.close()
+        raise
+    return listener
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, leaving SIGTERM and SIGINT to `_run`."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """Install nothing: `_run` handles the signals, also before uvicorn starts."""
+        yield
+
+
+async def _run(settings: Settings, server: _Server, listener: socket.socket) -> int:
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+
+    def stop(signum: signal.Signals) -> None:
+        if stopping.is_set():
+            server.force_exit = True  # a second signal: do not wait for open connections
+        log.info("%s received: stopping", signum.name)
+        stopping.set()
+        server.should_exit = True
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop, signum)
+    host, port = listener.getsockname()[:2]
+    log.info("listening on %s:%d", host, port)
+    stop_requested = asyncio.create_task(stopping.wait())
+    try:
+        migration = _in_thread(lambda: _migrate(settings.database_url), name="migration")
+        either: list[asyncio.Future[Any]] = [migration, stop_requested]
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        if not migration.done():
+            await asyncio.wait([migration], timeout=MIGRATION_GRACE)
+            if not migration.done():
+                log.info("stopped while waiting for the database migration (nothing started)")
+                return 0
+        revision = migration.result()  # an unreachable database raises here
+        log.info("database at revision %s (head)", revision)
+        if stopping.is_set():
+            log.info("stopped before serving")
+            return 0
+        await server.serve(sockets=[listener])
+        return 0
+    finally:
+        stop_requested.cancel()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+
+
+def _migrate(database_url: str) -> str | None:
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine)
+        return current_revision(engine)
+    finally:
+        engine.dispose()
+
+
+def _in_thread(fn: Callable[[], T], *, name: str) -> asyncio.Future[T]:
+    """`fn()` in a daemon thread: unlike `asyncio.to_thread`, one that is still waiting
+    when the process exits is abandoned, not joined."""
+    done: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+    def work() -> None:
+        done.set_running_or_notify_cancel()
+        try:
+            done.set_result(fn())
+        except BaseException as err:  # handed to the awaiting side, which decides
+            done.set_exception(err)
+
+    threading.Thread(target=work, name=name, daemon=True).start()
+    return asyncio.wrap_future(done)
