@@ -26,7 +26,7 @@ from bot.clock.firing import fire_due
 from bot.clock.kinds import KINDS, Kinds
 from bot.config.model import Config
 from bot.store.db import Store
-from bot.store.outage import Outage, is_unreachable
+from bot.store.outage import Outage
 
 log = logging.getLogger(__name__)
 _DUE_JOB = "next-deadline"
@@ -143,12 +143,9 @@ class DeadlineClock:
                     break
             upcoming = firing.upcoming
         except Exception as err:
-            if not is_unreachable(err):
-                log.exception("firing deadlines failed; the next poll tries again")
-                return
-            # Away: the next poll tries again; a deadline that came due meanwhile fires
-            # then (claims compare with the database's clock, so none is skipped).
-            self._outage.failed(err)
+            # The next poll tries again; a deadline that came due meanwhile fires then
+            # (claims compare with the database's clock, so none is skipped).
+            self._outage.failed(err, "firing deadlines")
             return
         self._outage.succeeded()
         if self._scheduler.get_job(_DUE_JOB) is None:

@@ -140,7 +140,7 @@ class DeliveryWorker:
                 try:
                     rows = await self.store.run(self._claim, limit=free)
                 except Exception as err:
-                    self._failed(err, "claiming outbox rows")
+                    self._outage.failed(err, "claiming outbox rows")
                     rows = []
                 else:
                     self._outage.succeeded()
@@ -187,13 +187,6 @@ class DeliveryWorker:
         )
         return _with_facts(session, rows)
 
-    def _failed(self, err: Exception, doing: str) -> None:
-        """Log a failed transaction: once per outage, or as the bug it is."""
-        if is_unreachable(err):
-            self._outage.failed(err)
-        else:
-            log.exception("%s failed; trying again shortly", doing)
-
     async def _drain(self, claimed: Claimed | None) -> None:
         while claimed is not None and not self._stopping:
             outcome = await self._deliver(claimed)
@@ -216,7 +209,7 @@ class DeliveryWorker:
             try:
                 settled = await self.store.run(self._settle, claimed, outcome)
             except Exception as err:
-                self._failed(err, f"settling outbox row {claimed.row.id}")
+                self._outage.failed(err, f"settling outbox row {claimed.row.id}")
                 if self._stopping or not is_unreachable(err):
                     return None
                 await asyncio.sleep(pause)

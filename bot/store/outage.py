@@ -51,8 +51,12 @@ class Outage:
         self.log = log
         self._since: float | None = None
 
-    def failed(self, error: BaseException) -> None:
-        """A transaction failed because the database is away."""
+    def failed(self, error: BaseException, doing: str) -> None:
+        """A transaction `doing` something failed: an outage is logged once, when it
+        starts; anything else is a bug, logged with its traceback every time."""
+        if not is_unreachable(error):
+            self.log.error("%s failed; trying again shortly", doing, exc_info=error)
+            return
         if self._since is None:
             self._since = time.monotonic()
             self.log.warning(

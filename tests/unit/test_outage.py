@@ -67,7 +67,7 @@ def test_an_outage_is_logged_once_when_it_starts_and_once_when_it_ends(
     outage = Outage("delivery", logging.getLogger("test.outage"))
     err = sqlite3.OperationalError("database is locked")
     for _ in range(5):
-        outage.failed(err)
+        outage.failed(err, "claiming outbox rows")
     outage.succeeded()
     outage.succeeded()
     lines = [(r.levelname, r.getMessage()) for r in caplog.records]
