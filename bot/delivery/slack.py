@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from slack_sdk.models.blocks import Block
@@ -41,13 +41,14 @@ from bot.store.messages import save_message
 from bot.store.tables import Incident, IncidentMessage, OutboxMessage, TimelineEntry
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 Followup = Callable[[Session], None]  # what a delivery records, in its settling transaction
 MAX_PACING_WAIT = 2.0  # seconds a delivery may wait for its channel's pace in place
 METADATA_EVENT = "firebell_outbox"  # message metadata naming the outbox row behind a post
 CLOCK_SKEW = 10.0  # seconds Slack's clock may run behind the database's
 HISTORY_PAGE = 200  # messages per conversations.history call, as Slack advises
 MAX_HISTORY_PAGES = 10  # pages read looking for an earlier attempt's post
-DM_CACHE = 10_000  # people whose DM channel id is remembered (Slack never changes it)
+REMEMBERED = 10_000  # DM channels (Slack never changes them) and joins kept per process
 
 
 @dataclass(frozen=True)
@@ -121,9 +122,7 @@ class Slack:
             return known
         data = await self.call("conversations.open", users=user)
         channel = str(data["channel"]["id"])
-        if len(self._dms) >= DM_CACHE:
-            self._dms.clear()
-        self._dms[user] = channel
+        _remember(self._dms, user, channel)
         return channel
 
     async def join(self, channel: str) -> None:
@@ -140,9 +139,7 @@ class Slack:
             joined = False
         else:
             joined = True
-        if len(self._joined) >= DM_CACHE:
-            self._joined.clear()
-        self._joined[channel] = joined
+        _remember(self._joined, channel, joined)
 
     async def post(
         self, claimed: Claimed, channel: str, text: str, *, unless: str | None = None, **params: Any
@@ -250,6 +247,13 @@ class Slack:
             channel,
         )
         return None
+
+
+def _remember(memory: dict[str, T], key: str, value: T) -> None:
+    """Keep `value` for `key`, starting over once `REMEMBERED` keys are kept."""
+    if len(memory) >= REMEMBERED:
+        memory.clear()
+    memory[key] = value
 
 
 class CannotTellError(PermanentError):
