@@ -15,15 +15,6 @@ from tests.harness import FAST, Firebell
 
 
 @pytest.fixture
-def socket_mode(fake: FakeSlack) -> Iterator[FakeSocketMode]:
-    """A Socket Mode endpoint that the fake's apps.connections.open points to."""
-    endpoint = FakeSocketMode().start()
-    fake.socket_url = endpoint.url
-    yield endpoint
-    endpoint.stop()
-
-
-@pytest.fixture
 def over_socket(
     store: Store, database_url: str, config: Config, fake: FakeSlack, socket_mode: FakeSocketMode
 ) -> Iterator[Firebell]:

@@ -77,15 +77,6 @@ def _serving(
                 process.wait()
 
 
-@pytest.fixture
-def socket_endpoint(fake: FakeSlack) -> Iterator[FakeSocketMode]:
-    """A Socket Mode endpoint the fake's apps.connections.open points to."""
-    endpoint = FakeSocketMode().start()
-    fake.socket_url = endpoint.url
-    yield endpoint
-    endpoint.stop()
-
-
 def test_serve_on_a_port_in_use_exits_at_once_with_one_line_and_migrates_nothing(
     fake: FakeSlack, tmp_path: Path
 ) -> None:
@@ -133,18 +124,18 @@ def test_socket_mode_refused_then_accepted_becomes_ready(
     store: Store,
     database_url: str,
     tmp_path: Path,
-    socket_endpoint: FakeSocketMode,
+    socket_mode: FakeSocketMode,
 ) -> None:
     """While Slack refuses the WebSocket /readyz is 503; once it accepts, 200."""
-    socket_endpoint.behaviour = "refuse"
+    socket_mode.behaviour = "refuse"
     env = _env(fake, database_url, SLACK_APP_TOKEN=fake.app_token)
     log = tmp_path / "serve.log"
     with _serving(env, log, "--socket-mode") as (process, url):
-        socket_endpoint.wait_attempts(2)
+        socket_mode.wait_attempts(2)
         assert httpx.get(f"{url}/readyz", timeout=5).status_code == 503
         assert "WebSocket refused: HTTP 503" in log.read_text()
-        socket_endpoint.behaviour = "accept"
-        socket_endpoint.wait_connected(timeout=15)
+        socket_mode.behaviour = "accept"
+        socket_mode.wait_connected(timeout=15)
         _wait_for(lambda: httpx.get(f"{url}/readyz", timeout=5).status_code == 200, "/readyz 200")
         took = _stop(process)
     assert process.returncode == 0
@@ -158,15 +149,15 @@ def test_a_stop_signal_ends_serve_while_the_websocket_handshake_hangs(
     fake: FakeSlack,
     database_url: str,
     tmp_path: Path,
-    socket_endpoint: FakeSocketMode,
+    socket_mode: FakeSocketMode,
     signum: int,
 ) -> None:
     """A Socket Mode endpoint that never answers: the signal still stops it in seconds."""
-    socket_endpoint.behaviour = "silent"
+    socket_mode.behaviour = "silent"
     env = _env(fake, database_url, SLACK_APP_TOKEN=fake.app_token)
     log = tmp_path / "serve.log"
     with _serving(env, log, "--socket-mode") as (process, url):
-        socket_endpoint.wait_attempts(1)
+        socket_mode.wait_attempts(1)
         assert httpx.get(f"{url}/readyz", timeout=5).status_code == 503
         took = _stop(process, signum)
     assert process.returncode == 0
