@@ -25,9 +25,9 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from bench.common import DECLARER, database, declare_form, quantile, serving, table, write_results
+from bot.sandbox.fake import FakeSlack
 from bot.store.db import Store, make_engine
 from bot.store.tables import Incident
-from tests.fakeslack import FakeSlack
 
 BARS = {"sqlite": 300.0, "postgresql": 200.0}
 P99_BAR_MS = 50.0

@@ -18,11 +18,11 @@ from urllib.parse import urlencode
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from bot.sandbox.fake import Channel, FakeSlack
+from bot.sandbox.model import Json
+from bot.sandbox.signed import sign
 from bot.store.db import make_engine
-from tests.fakeslack import Channel, FakeSlack
-from tests.fakeslack_model import Json
 from tests.serving import serve_env, start_serve
-from tests.slackrequests import sign
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"

@@ -38,9 +38,9 @@ from bench.common import (
     write_results,
 )
 from bot.config.load import load_config
+from bot.sandbox.seed import seed
 from bot.store.db import normalise_url
 from bot.store.tables import Incident, OutboxMessage
-from tests.workspace import seed
 
 TEXT = "declare P1 Checkout answers are wrong {i} service:checkout-assistant"
 

@@ -41,9 +41,9 @@ from bench.common import (
 )
 from bench.declare_to_page import pages
 from bot.config.load import load_config
+from bot.sandbox.faults import DEGRADED_SLACK, Chaos
+from bot.sandbox.seed import seed
 from bot.store.db import normalise_url
-from tests.fakeslack_faults import DEGRADED_SLACK, Chaos
-from tests.workspace import seed
 
 AREAS = ("model", "infra", "data", "ux", "policy")
 MODES: dict[str, Chaos | None] = {

@@ -50,10 +50,10 @@ from bench.common import (
 )
 from bot.config.load import load_config
 from bot.incidents.escalation import ESCALATE
+from bot.sandbox.seed import seed
 from bot.store.db import normalise_url
 from bot.store.deadlines import incident_key
 from bot.store.tables import Deadline, Incident, OutboxMessage, TimelineEntry
-from tests.workspace import seed
 
 RUNS = {
     "sqlite-1": ("sqlite", 1, False),

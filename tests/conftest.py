@@ -19,9 +19,9 @@ from sqlmodel import SQLModel
 
 from bot.config.load import load_config
 from bot.config.model import Config
+from bot.sandbox.fake import FakeSlack
 from bot.store.db import Store, make_engine
 from bot.store.migrate import upgrade
-from tests.fakeslack import FakeSlack
 from tests.harness import Firebell
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -18,10 +18,10 @@ import uvicorn
 from bot.config.model import Config
 from bot.delivery.retry import Backoff
 from bot.runtime import Runtime
+from bot.sandbox.fake import FakeSlack
+from bot.sandbox.signed import SlackRequests
 from bot.settings import Settings
 from bot.web import Tuning, create_app
-from tests.fakeslack import FakeSlack
-from tests.slackrequests import SlackRequests
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
 

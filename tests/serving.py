@@ -12,7 +12,7 @@ from typing import IO
 
 import httpx
 
-from tests.fakeslack import FakeSlack
+from bot.sandbox.fake import FakeSlack
 from tests.harness import SIGNING_SECRET
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.sandbox.fake import FakeSlack
 from bot.store.db import Store
 from tests.e2e.scenario import SERVICE, TITLE, Declared, declare, wait_delivered
-from tests.fakeslack import FakeSlack
 from tests.fakesocket import FakeSocketMode
 from tests.harness import Firebell
 

@@ -14,9 +14,9 @@ from urllib.parse import urlencode
 
 import httpx
 
+from bot.sandbox.fake import APP_ID, TEAM_ID, FakeSlack
 from bot.store.db import Store
 from tests.e2e.scenario import ACK, SERVICE, Declared
-from tests.fakeslack import APP_ID, TEAM_ID, FakeSlack
 from tests.harness import Firebell
 
 FORM = "application/x-www-form-urlencoded"

@@ -15,12 +15,12 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from bot.config.model import Config
+from bot.sandbox.fake import FakeSlack, Message
 from bot.store import outbox
 from bot.store.db import Store, db_now
 from bot.store.incidents import incident_by_number, timeline
 from bot.store.tables import Incident, OutboxMessage, TimelineEntry
 from tests.conftest import USERS
-from tests.fakeslack import FakeSlack, Message
 from tests.harness import Firebell
 
 ACK = "incident_acknowledge"

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bot.config.model import Config
+from bot.sandbox.fake import FakeSlack, Message
 from bot.store.db import Store
 from tests.e2e.scenario import (
     ACK,
@@ -28,7 +29,6 @@ from tests.e2e.scenario import (
     wait_declared,
     wait_delivered,
 )
-from tests.fakeslack import FakeSlack, Message
 from tests.harness import Firebell
 
 CALLBACK = "declare_incident"

@@ -18,10 +18,10 @@ from dataclasses import replace
 import pytest
 
 from bot.config.model import Config
+from bot.sandbox.fake import FakeSlack
+from bot.sandbox.faults import DEGRADED_SLACK
 from bot.store.db import Store
 from tests.e2e.scenario import answer_text, outbox_rows
-from tests.fakeslack import FakeSlack
-from tests.fakeslack_faults import DEGRADED_SLACK
 from tests.harness import Firebell, running
 
 pytestmark = [pytest.mark.chaos, pytest.mark.timeout(240)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.config.model import Config
+from bot.sandbox.fake import FakeSlack
 from bot.store.db import Store
 from tests.e2e.scenario import (
     SERVICE,
@@ -21,7 +22,6 @@ from tests.e2e.scenario import (
     shown_text,
     wait_delivered,
 )
-from tests.fakeslack import FakeSlack
 from tests.harness import Firebell
 
 

@@ -9,12 +9,12 @@ import httpx
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from bot.sandbox.fake import FakeSlack
+from bot.sandbox.signed import SlackRequests
 from bot.store.db import Store
 from bot.store.tables import Deadline
 from tests.e2e.scenario import SERVICE, TITLE, answer_text, declare, wait_delivered
-from tests.fakeslack import FakeSlack
 from tests.harness import SIGNING_SECRET, Firebell
-from tests.slackrequests import SlackRequests
 
 ROUNDS = 6  # incidents per test: each round sends its two requests at the same moment
 

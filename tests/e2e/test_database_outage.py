@@ -19,12 +19,12 @@ from datetime import timedelta
 import pytest
 
 from bot.config.model import Config
+from bot.sandbox.fake import FakeSlack
+from bot.sandbox.faults import Chaos
 from bot.store.db import Store, make_engine
 from bot.store.migrate import upgrade
 from tests import pgcluster
 from tests.e2e.scenario import ACK, answer_text, outbox_rows
-from tests.fakeslack import FakeSlack
-from tests.fakeslack_faults import Chaos
 from tests.harness import FAST, running
 
 pytestmark = [

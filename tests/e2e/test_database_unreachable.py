@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
+from bot.sandbox.fake import FakeSlack
 from bot.slack.errors import UNREACHABLE
 from bot.store.db import Store, make_engine
 from tests.e2e.scenario import ACK, Declared, answer_text, incident, incident_count
-from tests.fakeslack import FakeSlack
 from tests.harness import Firebell
 from tests.serving import free_port
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.fakeslack import FakeSlack
+from bot.sandbox.fake import FakeSlack
 from tests.harness import Firebell
 
 

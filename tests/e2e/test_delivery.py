@@ -10,6 +10,7 @@ from itertools import pairwise
 import httpx
 
 from bot.config.model import Config
+from bot.sandbox.fake import FakeSlack
 from bot.store.db import Store
 from tests.e2e.scenario import (
     SERVICE,
@@ -23,7 +24,6 @@ from tests.e2e.scenario import (
     wait_declared,
     wait_delivered,
 )
-from tests.fakeslack import FakeSlack
 from tests.harness import FAST, Firebell, running
 
 

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 
 from bot.config.model import Config
-from tests.fakeslack import FakeSlack, Message
+from bot.sandbox.fake import FakeSlack, Message
 from tests.harness import Firebell
 
 TITLE = "Checkout answers are wrong"

@@ -22,10 +22,10 @@ from bot.config.model import Config
 from bot.delivery import slack as delivery_slack
 from bot.delivery.retry import Backoff
 from bot.incidents.declare import Declaration, declare
+from bot.sandbox.fake import FakeSlack
 from bot.store.db import Store
 from bot.store.tables import OutboxMessage
 from tests.e2e.scenario import answer_text, claim_and_die, outbox_rows, wait_delivered
-from tests.fakeslack import FakeSlack
 from tests.harness import FAST, Firebell, running
 
 DATA_ON_CALL = "U01DA1"  # a P2 in area data pages the data team's only member

@@ -20,13 +20,13 @@ from urllib.parse import urlencode
 import pytest
 
 from bot.config.model import Config
+from bot.sandbox.fake import FakeSlack
+from bot.sandbox.signed import sign
 from bot.store.db import Store, make_engine
 from tests.conftest import USERS, emptied
 from tests.e2e.probe import FORM, JSON, Edge, Probe
 from tests.e2e.scenario import ACK, SERVICE, declare, incident, incident_count
-from tests.fakeslack import FakeSlack
 from tests.harness import SIGNING_SECRET, Firebell
-from tests.slackrequests import sign
 
 LONG_ID = "U" + "1" * 99
 INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"  # zero-width and soft hyphen

@@ -6,9 +6,9 @@ import re
 
 import httpx
 
+from bot.sandbox.fake import FakeSlack
 from bot.store.db import Store
 from tests.e2e.scenario import answer_text, channel_of, entries, incident, outbox_rows, posts_in
-from tests.fakeslack import FakeSlack
 from tests.harness import Firebell
 
 DATA_ON_CALL = "U01DA1"  # the data team's only member: a P2 in area data pages them alone

@@ -21,10 +21,10 @@ from bot.config.load import load_config
 from bot.config.model import Config
 from bot.core.plan import timed_plan
 from bot.core.raci import who_to_page
+from bot.sandbox.fake import FakeSlack, Message
 from bot.store.db import Store
 from tests.conftest import ROOT, USERS
 from tests.e2e.scenario import declare, incident
-from tests.fakeslack import FakeSlack, Message
 from tests.harness import Firebell
 
 EARLY = 0.3  # a clock tick of slack between the database's clock and the fake's

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from bot.config.model import Config
 from bot.incidents.declare import Declaration, declare
+from bot.sandbox.fake import FakeSlack
 from bot.store.db import Store
 from tests.conftest import USERS
 from tests.e2e.scenario import (
@@ -25,7 +26,6 @@ from tests.e2e.scenario import (
     wait_declared,
     wait_delivered,
 )
-from tests.fakeslack import FakeSlack
 from tests.harness import FAST, Firebell, running
 
 TITLE = "Checkout answers are wrong"

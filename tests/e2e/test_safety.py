@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 
 from bot.config.model import Config
+from bot.sandbox.fake import BOT_USER_ID, FakeSlack
+from bot.sandbox.signed import SlackRequests
 from bot.store.db import Store
 from tests.conftest import USERS
 from tests.e2e.scenario import (
@@ -23,9 +25,7 @@ from tests.e2e.scenario import (
     wait_declared,
     wait_delivered,
 )
-from tests.fakeslack import BOT_USER_ID, FakeSlack
 from tests.harness import SIGNING_SECRET, Firebell
-from tests.slackrequests import SlackRequests
 
 NASTY = "<!channel> @here <@U123> <!subteam^S1> @channel @everyone <!here|here>"
 _LEGIT_USERS = {*USERS, BOT_USER_ID}

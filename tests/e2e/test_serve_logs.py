@@ -13,13 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.sandbox.fake import FakeSlack
+from bot.sandbox.signed import SlackRequests
 from bot.store.db import Store, make_engine
 from tests.conftest import USERS, emptied
 from tests.e2e.scenario import answer_text, channel_of
-from tests.fakeslack import FakeSlack
 from tests.harness import SIGNING_SECRET
 from tests.serving import e2e_env, start_serve
-from tests.slackrequests import SlackRequests
 
 LIBRARIES = ("apscheduler", "alembic", "slack_bolt", "slack_sdk", "bot.slack.bolt", "httpx")
 IDLE = 5.5  # seconds: longer than the deadline clock's poll, so APScheduler runs a job

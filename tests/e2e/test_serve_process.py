@@ -11,12 +11,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.sandbox.fake import FakeSlack
+from bot.sandbox.signed import SlackRequests
 from bot.store.db import Store
-from tests.fakeslack import FakeSlack
 from tests.fakesocket import FakeSocketMode, slash_command
 from tests.harness import SIGNING_SECRET
 from tests.serving import e2e_env, run_serve, start_serve
-from tests.slackrequests import SlackRequests
 
 
 def _env(fake: FakeSlack, database_url: str, **more: str) -> dict[str, str]:

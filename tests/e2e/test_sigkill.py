@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.sandbox.fake import FakeSlack
+from bot.sandbox.signed import SlackRequests
 from bot.store.db import Store
 from tests.e2e.scenario import outbox_rows
-from tests.fakeslack import FakeSlack
 from tests.harness import SIGNING_SECRET
 from tests.serving import e2e_env, start_serve
-from tests.slackrequests import SlackRequests
 
 pytestmark = [pytest.mark.chaos, pytest.mark.timeout(180)]
 

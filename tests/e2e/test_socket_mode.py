@@ -8,8 +8,8 @@ from dataclasses import replace
 import pytest
 
 from bot.config.model import Config
+from bot.sandbox.fake import FakeSlack
 from bot.store.db import Store
-from tests.fakeslack import FakeSlack
 from tests.fakesocket import FakeSocketMode, slash_command
 from tests.harness import FAST, Firebell
 

@@ -20,8 +20,8 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
+from bot.sandbox.fake import FakeSlack
 from bot.store.db import Store
-from tests.fakeslack import FakeSlack
 from tests.fakesocket import FakeSocketMode
 from tests.serving import e2e_env, free_port, run_serve, start_serve
 

@@ -143,7 +143,10 @@ def _schema_problems(doc: dict[str, Any]) -> list[str]:
 
 
 def _code() -> str:
-    return "\n".join(path.read_text() for path in sorted(BOT.rglob("*.py")))
+    """firebell's own code: the sandbox serves the Web API, it does not call it."""
+    sandbox = BOT / "sandbox"
+    paths = sorted(p for p in BOT.rglob("*.py") if sandbox not in p.parents)
+    return "\n".join(path.read_text() for path in paths)
 
 
 def _methods_called(code: str) -> set[str]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.sandbox.signed import sign
 from bot.slack.signature import unsigned_reason
-from tests.slackrequests import sign
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 NOW = 1_700_000_000.0

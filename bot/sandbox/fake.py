@@ -5,7 +5,7 @@ It keeps users, channels, messages, pins and views, answers with Slack's respons
 and error codes, enforces Slack's rules (channel names, Block Kit limits, trigger_id
 expiry, an optional per-channel rate limit) and misbehaves on demand: queued faults
 (``inject``, ``script``) and seeded random ones (``chaos``), including calls that take
-effect and then fail (see tests/fakeslack_faults.py for the kinds). Attributes such as
+effect and then fail (see bot/sandbox/faults.py for the kinds). Attributes such as
 ``fake.channels`` are the live state; query methods return snapshots.
 """
 
@@ -17,13 +17,10 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, TypeVar
-from urllib.parse import parse_qs, urlsplit
+from typing import TypeVar
 
-from tests.fakeslack_api import SlackWebApi
-from tests.fakeslack_faults import (
+from bot.sandbox.faults import (
     DEGRADED_SLACK,
     SPARED_METHODS,
     Chaos,
@@ -34,7 +31,8 @@ from tests.fakeslack_faults import (
     check_kind,
     json_reply,
 )
-from tests.fakeslack_model import (
+from bot.sandbox.http import ApiServer, parse_params
+from bot.sandbox.model import (
     APP_ID,
     BOT_ID,
     BOT_USER_ID,
@@ -51,6 +49,7 @@ from tests.fakeslack_model import (
     User,
     View,
 )
+from bot.sandbox.webapi import SlackWebApi
 
 __all__ = [
     "APP_ID",
@@ -78,31 +77,17 @@ T = TypeVar("T")
 RESPONSE_URL_USES = 5  # Slack accepts five posts to one response URL
 
 
-def _parse_params(query: str, content_type: str, body: bytes) -> Json:
-    params: Json = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
-    if not body:
-        return params
-    if content_type.startswith("application/json"):
-        data = json.loads(body)
-        if not isinstance(data, dict):
-            raise ValueError("a JSON body must be an object")
-        params.update(data)
-    else:
-        form = parse_qs(body.decode(), keep_blank_values=True)
-        params.update({k: v[0] for k, v in form.items()})
-    return params
-
-
 class FakeSlack(SlackWebApi):
     """Slack's Web API and response URLs, in memory, on ``127.0.0.1:<free port>``."""
 
-    def __init__(self, *, bot_token: str = "xoxb-test-token") -> None:  # noqa: S107
-        self.bot_token = bot_token
-        self.app_token = "xapp-test-token"
+    def __init__(self, *, bot_token: str | None = None) -> None:
+        # Fresh tokens for every workspace: the sandbox's are never a constant.
+        self.bot_token = bot_token or f"xoxb-sandbox-{secrets.token_hex(12)}"
+        self.app_token = f"xapp-sandbox-{secrets.token_hex(12)}"
         # Where apps.connections.open sends Socket Mode clients (see tests/fakesocket.py).
         self.socket_url: str | None = None
         self._stopping = threading.Event()
-        self._server: _Server | None = None
+        self._server: ApiServer | None = None
         self._thread: threading.Thread | None = None
         super().__init__()
 
@@ -111,7 +96,7 @@ class FakeSlack(SlackWebApi):
     def start(self) -> FakeSlack:
         """Serve on a free port in a daemon thread."""
         self._stopping.clear()
-        self._server = _Server(self)
+        self._server = ApiServer(self.handle)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.01},  # stop() waits up to this long
@@ -163,12 +148,16 @@ class FakeSlack(SlackWebApi):
             self.latency = 0.0
             self._faults = FaultPlan()
             self._response_uses: dict[str, int] = {}
+            self._response_targets: dict[str, tuple[str, str | None]] = {}
 
-    def response_url(self) -> str:
-        """A fresh response URL (five posts allowed); posts land in ``responses``."""
+    def response_url(self, *, user_id: str | None = None, channel_id: str | None = None) -> str:
+        """A fresh response URL (five posts allowed); posts land in ``responses``, marked
+        with the ``user_id`` and ``channel_id`` it was handed out for."""
         with self._lock:
             url_id = secrets.token_hex(8)
             self._response_uses[url_id] = 0
+            if user_id is not None:
+                self._response_targets[url_id] = (user_id, channel_id)
         return f"{self.base_url}/response/{url_id}"
 
     # -- misbehaviour ----------------------------------------------------------------------
@@ -188,7 +177,7 @@ class FakeSlack(SlackWebApi):
         kinds: ``429`` (``Retry-After: retry_after``), ``500``, ``503`` (HTML), ``timeout``
         and ``latency`` (sleep ``delay``), ``error:<code>``, ``ok``; ``after_effect=True``
         or ``effect+500|503|timeout`` fails after the call took effect (all in
-        tests/fakeslack_faults.py). Faults queue in the order injected: a call takes the
+        bot/sandbox/faults.py). Faults queue in the order injected: a call takes the
         first one for its method or ``*``, which matches no response URL post (method
         ``response_url``).
         """
@@ -318,7 +307,7 @@ class FakeSlack(SlackWebApi):
         if not is_response and not path.startswith("/api/"):
             return json_reply({"ok": False, "error": "not_found"}, 404)
         try:
-            params: Json | None = _parse_params(query, content_type, body)
+            params: Json | None = parse_params(query, content_type, body)
         except ValueError:
             params = None
         with self._lock:
@@ -349,6 +338,7 @@ class FakeSlack(SlackWebApi):
         with self._lock:
             call.status = reply.status
             call.response = json.loads(reply.body) if reply.body.startswith(b"{") else {}
+            self.touch()
         return reply
 
     def _drop(self, call: Call, fate: Fate) -> Reply:
@@ -395,59 +385,6 @@ class FakeSlack(SlackWebApi):
             body = json.loads(params["payload"]) if "payload" in params else params
         except ValueError:
             return Reply(400, b"invalid_payload", content_type="text/plain")
-        self.responses.append(ResponsePost(url_id, body, time.time()))
+        user, channel = self._response_targets.get(url_id, (None, None))
+        self.responses.append(ResponsePost(url_id, body, time.time(), user, channel))
         return Reply(200, b"ok", content_type="text/plain")
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, fake: FakeSlack) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.fake = fake
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # keep-alive clients otherwise stall 40 ms a call
-    server: _Server
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep test output quiet."""
-
-    def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", ""):
-            chunks = []
-            while size := int(self.rfile.readline().split(b";")[0], 16):
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-            self.rfile.readline()
-            return b"".join(chunks)
-        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-
-    def _serve(self) -> None:
-        body = self._read_body()
-        url = urlsplit(self.path)
-        reply = self.server.fake.handle(
-            url.path,
-            url.query,
-            self.headers.get("Authorization"),
-            self.headers.get("Content-Type", ""),
-            body,
-        )
-        if reply.drop:
-            self.close_connection = True
-            return
-        self.send_response(reply.status)
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(reply.body)))
-        self.end_headers()
-        self.wfile.write(reply.body)

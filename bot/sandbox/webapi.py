@@ -6,23 +6,14 @@ raises ``SlackError`` with Slack's error code. ``FakeSlack`` serves this over HT
 
 from __future__ import annotations
 
-import base64
-import json
 import re
-import secrets
-import string
-import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
-from tests.fakeslack_blocks import (
-    MAX_MESSAGE_BLOCKS,
-    validate_blocks,
+from bot.sandbox.blockkit import (
     validate_view,
-    with_block_ids,
 )
-from tests.fakeslack_model import (
+from bot.sandbox.model import (
     BOT_ID,
     BOT_USER_ID,
     TEAM_DOMAIN,
@@ -33,37 +24,19 @@ from tests.fakeslack_model import (
     Json,
     Message,
     SlackError,
-    Trigger,
-    User,
     View,
-    initial_channels,
-    initial_usergroups,
-    initial_users,
     new_view_hash,
 )
+from bot.sandbox.workspace import Workspace, flag, json_field
 
-MAX_TEXT = 40_000
 MAX_TOPIC = 250
 _CHANNEL_NAME = re.compile(r"[a-z0-9_-]+")
-_ID_CHARS = string.ascii_uppercase + string.digits
 
 
-def _flag(value: Any) -> bool:
-    return value is True or str(value).lower() in {"true", "1"}
-
-
-def _json_field(value: Any, default: Any) -> Any:
-    """Slack accepts structured arguments as JSON text (forms) or as JSON values."""
-    if value is None or value == "":
-        return default
-    return json.loads(value) if isinstance(value, str) else value
-
-
-class SlackWebApi:
-    """Users, channels, messages, pins and views, changed only through Web API methods."""
+class SlackWebApi(Workspace):
+    """The Web API methods firebell uses, over a `Workspace`."""
 
     def __init__(self) -> None:
-        self._lock = threading.RLock()
         self._methods: dict[str, Callable[[Json], Json]] = {
             "api.test": lambda p: {"args": p},
             "auth.test": self._auth_test,
@@ -87,26 +60,7 @@ class SlackWebApi:
             "views.open": self._views_open,
             "views.update": self._views_update,
         }
-        self.reset()
-
-    def reset(self) -> None:
-        """Back to the initial workspace, with Slack's rules at their defaults."""
-        with self._lock:
-            self.users: dict[str, User] = {u.id: u for u in initial_users()}
-            self.channels: dict[str, Channel] = {c.id: c for c in initial_channels()}
-            self.usergroups: dict[str, list[str]] = initial_usergroups()
-            self.messages: list[Message] = []
-            self.ephemerals: list[Ephemeral] = []
-            self.pins: set[tuple[str, str]] = set()
-            self.views: dict[str, View] = {}
-            self.trigger_ttl = 3.0
-            self.enforce_rate_limit = False
-            self.rate_limit_burst = 4
-            self.require_membership = False
-            self._triggers: dict[str, Trigger] = {}
-            self._posted_at: dict[str, list[float]] = {}
-            self._last_ts = 0
-            self._next_id = 0
+        super().__init__()
 
     def call(self, method: str, params: Json) -> Json:
         """The ``ok`` answer of ``method``; raises SlackError for Slack's errors."""
@@ -115,183 +69,6 @@ class SlackWebApi:
             raise SlackError("unknown_method")
         with self._lock:
             return {"ok": True, **handler(params)}
-
-    # -- test set-up ---------------------------------------------------------------------
-
-    def add_user(
-        self, user_id: str, name: str, *, real_name: str = "", is_bot: bool = False
-    ) -> User:
-        """Add (or replace) a workspace member; like every member, they are in #general."""
-        with self._lock:
-            user = User(user_id, name, real_name or name, is_bot=is_bot)
-            self.users[user_id] = user
-            for channel in self.channels.values():
-                if channel.name == "general":
-                    channel.members.add(user_id)
-            return user
-
-    def add_channel(
-        self,
-        name: str,
-        *,
-        members: set[str] | None = None,
-        channel_id: str | None = None,
-        is_private: bool = False,
-        bot_member: bool = True,
-    ) -> Channel:
-        """Add a channel with ``members``, and the bot unless ``bot_member`` is False."""
-        with self._lock:
-            cid = channel_id or self._new_id("C")
-            channel = Channel(
-                cid,
-                name,
-                BOT_USER_ID,
-                {*({BOT_USER_ID} if bot_member else set()), *(members or set())},
-                is_private=is_private,
-                created=int(time.time()),
-            )
-            self.channels[cid] = channel
-            return channel
-
-    def add_usergroup(self, group_id: str, users: list[str]) -> None:
-        """Add (or replace) a user group (``S...``) and its members."""
-        with self._lock:
-            self.usergroups[group_id] = list(users)
-
-    def new_trigger_id(self, user_id: str | None = None) -> str:
-        """A trigger_id as Slack hands one out with a command or click, valid for 3 s."""
-        with self._lock:
-            self._next_id += 1
-            trigger = f"{self._next_id}.{int(time.time())}.{secrets.token_hex(16)}"
-            self._triggers[trigger] = Trigger(time.monotonic(), user_id)
-            return trigger
-
-    # -- helpers (called under the lock) -------------------------------------------------
-
-    def _new_id(self, prefix: str) -> str:
-        self._next_id += 1
-        return f"{prefix}0{self._next_id:04d}{''.join(secrets.choice(_ID_CHARS) for _ in range(4))}"
-
-    def _next_ts(self) -> str:
-        micros = max(self._last_ts + 1, int(time.time() * 1_000_000))
-        self._last_ts = micros
-        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
-
-    def _visible(self, params: Json, key: str = "channel") -> Channel:
-        channel = self.channels.get(str(params.get(key) or ""))
-        if channel is None or (channel.is_private and BOT_USER_ID not in channel.members):
-            raise SlackError("channel_not_found")
-        return channel
-
-    def _postable(self, params: Json) -> Channel:
-        target = str(params.get("channel") or "")
-        if target in self.users:
-            return self._im_with(target)
-        channel = self._visible(params)
-        if self.require_membership and BOT_USER_ID not in channel.members:
-            raise SlackError("not_in_channel")
-        return channel
-
-    def _im_with(self, user_id: str) -> Channel:
-        for channel in self.channels.values():
-            if channel.is_im and channel.user == user_id:
-                return channel
-        return self._new_im(user_id)
-
-    def _new_im(self, user_id: str) -> Channel:
-        """Open a new IM between the bot and `user_id`."""
-        im = Channel(
-            self._new_id("D"),
-            "",
-            BOT_USER_ID,
-            {user_id, BOT_USER_ID},
-            is_private=True,
-            is_im=True,
-            created=int(time.time()),
-            user=user_id,
-        )
-        self.channels[im.id] = im
-        return im
-
-    def _mpim_with(self, user_ids: list[str]) -> Channel:
-        members = {*user_ids, BOT_USER_ID}
-        for channel in self.channels.values():
-            if channel.is_mpim and channel.members == members:
-                return channel
-        name = "mpdm-" + "--".join(self.users[u].name for u in user_ids) + "-1"
-        mpim = Channel(
-            self._new_id("G"),
-            name,
-            BOT_USER_ID,
-            members,
-            is_private=True,
-            is_mpim=True,
-            created=int(time.time()),
-        )
-        self.channels[mpim.id] = mpim
-        return mpim
-
-    def _message(self, channel: Channel, ts: Any) -> Message:
-        for message in self.messages:
-            if message.channel == channel.id and message.ts == ts and not message.deleted:
-                return message
-        raise SlackError("message_not_found")
-
-    def _content(self, params: Json) -> tuple[str, list[Json] | None]:
-        try:
-            blocks = _json_field(params.get("blocks"), None)
-        except ValueError as err:
-            raise SlackError("invalid_blocks_format") from err
-        if blocks is not None and not isinstance(blocks, list):
-            raise SlackError("invalid_blocks_format")
-        text = str(params.get("text") or "")
-        if not text and not blocks and not params.get("attachments"):
-            raise SlackError("no_text")
-        if len(text) > MAX_TEXT:
-            raise SlackError("msg_too_long")
-        errors = validate_blocks(blocks or [], max_blocks=MAX_MESSAGE_BLOCKS)
-        if errors:
-            raise SlackError(
-                "invalid_blocks",
-                errors=errors,
-                response_metadata={"messages": [f"[ERROR] {e}" for e in errors]},
-            )
-        return text, None if blocks is None else with_block_ids(blocks)
-
-    def _metadata(self, params: Json) -> Json | None:
-        """A post's message metadata, checked as Slack checks it."""
-        try:
-            metadata = _json_field(params.get("metadata"), None)
-        except ValueError as err:
-            raise SlackError("invalid_metadata_format") from err
-        if metadata is None:
-            return None
-        if (
-            not isinstance(metadata, dict)
-            or not isinstance(metadata.get("event_type"), str)
-            or not metadata["event_type"]
-            or not isinstance(metadata.get("event_payload"), dict)
-        ):
-            raise SlackError("invalid_metadata_schema")
-        return {"event_type": metadata["event_type"], "event_payload": metadata["event_payload"]}
-
-    def _check_rate(self, channel_id: str) -> list[float]:
-        now = time.monotonic()
-        recent = [t for t in self._posted_at.get(channel_id, []) if now - t < 1.0]
-        if self.enforce_rate_limit and len(recent) >= self.rate_limit_burst:
-            raise SlackError("ratelimited", status=429, headers={"Retry-After": "1"})
-        return [*recent, now]
-
-    def _page(self, items: list[Any], params: Json) -> tuple[list[Any], str]:
-        try:
-            limit = min(int(params.get("limit") or 100), 1000) or 100
-            cursor = str(params.get("cursor") or "")
-            start = int(base64.b64decode(cursor).decode().removeprefix("offset:")) if cursor else 0
-        except ValueError as err:
-            raise SlackError("invalid_cursor") from err
-        end = start + limit
-        more = base64.b64encode(f"offset:{end}".encode()).decode() if end < len(items) else ""
-        return items[start:end], more
 
     # -- Web API methods (called under the lock) -----------------------------------------
 
@@ -323,7 +100,7 @@ class SlackWebApi:
             name,
             BOT_USER_ID,
             {BOT_USER_ID},
-            is_private=_flag(params.get("is_private")),
+            is_private=flag(params.get("is_private")),
             created=int(time.time()),
         )
         self.channels[channel.id] = channel
@@ -338,8 +115,8 @@ class SlackWebApi:
             latest = float(params.get("latest") or "inf")
         except ValueError as err:
             raise SlackError("invalid_ts_oldest") from err
-        inclusive = _flag(params.get("inclusive"))
-        with_metadata = _flag(params.get("include_all_metadata"))
+        inclusive = flag(params.get("inclusive"))
+        with_metadata = flag(params.get("include_all_metadata"))
 
         def in_range(ts: float) -> bool:
             if inclusive:
@@ -436,7 +213,7 @@ class SlackWebApi:
                 c.is_mpim and c.members == {*ids, BOT_USER_ID} for c in self.channels.values()
             )
             channel = self._mpim_with(ids)
-        shown = channel.as_json() if _flag(params.get("return_im")) else {"id": channel.id}
+        shown = channel.as_json() if flag(params.get("return_im")) else {"id": channel.id}
         extra = {"no_op": True, "already_open": True} if existed else {}
         return {"channel": shown, **extra}
 
@@ -461,7 +238,7 @@ class SlackWebApi:
             blocks or [],
             BOT_USER_ID,
             thread_ts=str(params["thread_ts"]) if params.get("thread_ts") else None,
-            attachments=_json_field(params.get("attachments"), []),
+            attachments=json_field(params.get("attachments"), []),
             metadata=self._metadata(params),
         )
         self.messages.append(message)
@@ -515,7 +292,7 @@ class SlackWebApi:
 
     def _parsed_view(self, params: Json) -> Json:
         try:
-            view = _json_field(params.get("view"), None)
+            view = json_field(params.get("view"), None)
         except ValueError as err:
             raise SlackError("invalid_arguments") from err
         errors = validate_view(view)

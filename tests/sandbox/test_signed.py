@@ -13,8 +13,8 @@ from slack_bolt import Ack, App, BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
-from tests.fakeslack import FakeSlack
-from tests.slackrequests import SlackRequests, sign
+from bot.sandbox.fake import FakeSlack
+from bot.sandbox.signed import SlackRequests, sign
 
 Json = dict[str, Any]
 SECRET = "signing-secret"

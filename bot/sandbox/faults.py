@@ -23,7 +23,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 
-from tests.fakeslack_model import Json
+from bot.sandbox.model import Json
 
 EFFECT = "effect+"
 DEFAULT_TIMEOUT = 10.0
@@ -157,7 +157,7 @@ class Chaos:
         """The fate of the ``nth`` call (from 1) to ``method``."""
         if method in self.spare:
             return Fate()
-        rng = random.Random(f"{self.seed}:{method}:{nth}")
+        rng = random.Random(f"{self.seed}:{method}:{nth}")  # noqa: S311 - chaos must replay from its seed
         wait = rng.uniform(*self.latency)
         draw = rng.random()
         kind: str | None = None

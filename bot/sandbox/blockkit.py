@@ -154,6 +154,26 @@ class _Checker:
             self.string(obj.get("image_url"), f"{pointer}/image_url", 3000, required=True)
         self.string(obj.get("alt_text"), f"{pointer}/alt_text", 2000, required=True)
 
+    def section(self, block: dict[str, Any], pointer: str, action_ids: set[str]) -> None:
+        if "text" not in block and "fields" not in block:
+            self.fail(pointer, "must provide either text or fields")
+        self.text(block.get("text"), f"{pointer}/text", 3000, required=False)
+        if "fields" in block:
+            fields = self.items(block["fields"], f"{pointer}/fields", 10)
+            for i, item in enumerate(fields):
+                self.text(item, f"{pointer}/fields/{i}", 2000)
+        if "accessory" in block:
+            here = f"{pointer}/accessory"
+            self.element(block["accessory"], here, _ACCESSORIES, action_ids)
+
+    def context(self, block: dict[str, Any], pointer: str) -> None:
+        for i, el in enumerate(self.items(block.get("elements"), f"{pointer}/elements", 10)):
+            here = f"{pointer}/elements/{i}"
+            if isinstance(el, dict) and el.get("type") == "image":
+                self.image(el, here)
+            else:
+                self.text(el, here, 3000)
+
     def block(self, block: Any, pointer: str, block_ids: set[str]) -> None:
         if not isinstance(block, dict):
             self.fail(pointer, "must provide an object")
@@ -167,28 +187,14 @@ class _Checker:
         action_ids: set[str] = set()
         kind = block.get("type")
         if kind == "section":
-            if "text" not in block and "fields" not in block:
-                self.fail(pointer, "must provide either text or fields")
-            self.text(block.get("text"), f"{pointer}/text", 3000, required=False)
-            if "fields" in block:
-                fields = self.items(block["fields"], f"{pointer}/fields", 10)
-                for i, item in enumerate(fields):
-                    self.text(item, f"{pointer}/fields/{i}", 2000)
-            if "accessory" in block:
-                here = f"{pointer}/accessory"
-                self.element(block["accessory"], here, _ACCESSORIES, action_ids)
+            self.section(block, pointer, action_ids)
         elif kind == "header":
             self.text(block.get("text"), f"{pointer}/text", 150, plain_only=True)
         elif kind == "actions":
             for i, el in enumerate(self.items(block.get("elements"), f"{pointer}/elements", 25)):
                 self.element(el, f"{pointer}/elements/{i}", _INTERACTIVE, action_ids)
         elif kind == "context":
-            for i, el in enumerate(self.items(block.get("elements"), f"{pointer}/elements", 10)):
-                here = f"{pointer}/elements/{i}"
-                if isinstance(el, dict) and el.get("type") == "image":
-                    self.image(el, here)
-                else:
-                    self.text(el, here, 3000)
+            self.context(block, pointer)
         elif kind == "markdown":
             text = block.get("text")
             self.string(text, f"{pointer}/text", 12_000, required=True)

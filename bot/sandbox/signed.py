@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from tests.fakeslack import APP_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, FakeSlack, Message, View
+from bot.sandbox.fake import APP_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, FakeSlack, Message, View
 
 Json = dict[str, Any]
 
@@ -104,7 +104,7 @@ class SlackRequests:
             "text": text,
             "api_app_id": APP_ID,
             "is_enterprise_install": "false",
-            "response_url": response_url or self._response_url(),
+            "response_url": response_url or self._response_url(user_id, channel_id),
             "trigger_id": trigger_id or self._trigger_id(user_id),
         }
         return self.send(
@@ -127,6 +127,8 @@ class SlackRequests:
         response_url: str | None = None,
         trigger_id: str | None = None,
         block_id: str = "b",
+        element: Json | None = None,
+        state: Json | None = None,
         timestamp: int | str | None = None,
         bad_signature: bool = False,
         retry_num: int | None = None,
@@ -136,22 +138,32 @@ class SlackRequests:
 
         With a fake, the message is the newest one in ``channel_id`` (or the one at
         ``message_ts``) carrying a button ``action_id``; its block_id, label and, when
-        ``value`` is None, value are taken from that button.
+        ``value`` is None, value are taken from that button. For another element (a
+        select, checkboxes), ``element`` is the action's fields as Slack sends them
+        (``type``, ``selected_option`` ...) and ``state`` the message's input state.
         """
         message, button = self._clicked(channel_id, action_id, message_ts)
-        if button is not None:
-            block_id = button[0]
-            value = button[1].get("value") if value is None else value
-        label = button[1]["text"] if button else {"type": "plain_text", "text": action_id}
-        action: Json = {
-            "action_id": action_id,
-            "block_id": block_id,
-            "text": {**label, "emoji": True},
-            "type": "button",
-            "action_ts": _slack_ts(),
-        }
-        if value is not None:
-            action["value"] = value
+        if element is not None:
+            action: Json = {
+                "action_id": action_id,
+                "block_id": block_id,
+                "action_ts": _slack_ts(),
+                **element,
+            }
+        else:
+            if button is not None:
+                block_id = button[0]
+                value = button[1].get("value") if value is None else value
+            label = button[1]["text"] if button else {"type": "plain_text", "text": action_id}
+            action = {
+                "action_id": action_id,
+                "block_id": block_id,
+                "text": {**label, "emoji": True},
+                "type": "button",
+                "action_ts": _slack_ts(),
+            }
+            if value is not None:
+                action["value"] = value
         payload: Json = {
             "type": "block_actions",
             "user": self._user(user_id),
@@ -169,8 +181,8 @@ class SlackRequests:
             "is_enterprise_install": False,
             "channel": {"id": channel_id, "name": self._channel_name(channel_id)},
             "message": message,
-            "state": {"values": {}},
-            "response_url": response_url or self._response_url(),
+            "state": {"values": state or {}},
+            "response_url": response_url or self._response_url(user_id, channel_id),
             "actions": [action],
         }
         return self._interaction(payload, timestamp, bad_signature, retry_num, retry_reason)
@@ -181,6 +193,7 @@ class SlackRequests:
         values: dict[str, dict[str, Any]],
         *,
         user_id: str,
+        view_id: str | None = None,
         private_metadata: str = "",
         timestamp: int | str | None = None,
         bad_signature: bool = False,
@@ -190,7 +203,7 @@ class SlackRequests:
         """A modal submitted with ``values`` as ``{block_id: {action_id: value}}``.
 
         A value may be Slack's state object or a plain string (a plain_text_input). With a
-        fake, the view is the newest one opened with ``callback_id``.
+        fake, the view is ``view_id`` or else the newest one opened with ``callback_id``.
         """
         state = {
             block: {
@@ -199,7 +212,8 @@ class SlackRequests:
             }
             for block, actions in values.items()
         }
-        opened = self._opened_view(callback_id, user_id)
+        opened = self.fake.views.get(view_id) if self.fake and view_id else None
+        opened = opened or self._opened_view(callback_id, user_id)
         if opened is not None:
             view = opened.as_json(state)
             view["private_metadata"] = private_metadata or view["private_metadata"]
@@ -353,9 +367,9 @@ class SlackRequests:
         channel = self.fake.channels.get(channel_id) if self.fake else None
         return channel.name if channel else channel_id.lower()
 
-    def _response_url(self) -> str:
+    def _response_url(self, user_id: str, channel_id: str | None) -> str:
         if self.fake is not None:
-            return self.fake.response_url()
+            return self.fake.response_url(user_id=user_id, channel_id=channel_id)
         return f"https://hooks.slack.com/commands/{TEAM_ID}/1/{secrets.token_hex(12)}"
 
     def _trigger_id(self, user_id: str) -> str:

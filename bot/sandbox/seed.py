@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.config.model import Config
-from tests.fakeslack import FakeSlack
+from bot.sandbox.fake import FakeSlack
 
 
 def config_people(config: Config) -> set[str]:

@@ -205,6 +205,9 @@ class View:
     user: str | None
     opened_at: float
     hash: str = field(default_factory=new_view_hash)
+    closed: bool = False  # submitted or dismissed in the sandbox page
+    errors: dict[str, str] = field(default_factory=dict)  # the last response_action: errors
+    values: Json | None = None  # what was submitted with those errors, shown again
 
     @property
     def callback_id(self) -> str:
@@ -254,6 +257,8 @@ class ResponsePost:
     id: str
     body: Json
     at: float
+    user: str | None = None  # who the URL was handed to, and where (when known)
+    channel: str | None = None
 
     @property
     def text(self) -> str:

@@ -26,7 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery.retry import RateLimitedError, TimedOutError, TransientError
 from bot.delivery.slack_calls import call as slack_call
-from tests.fakeslack import BOT_USER_ID, DEGRADED_SLACK, SPARED_METHODS, Chaos, FakeSlack
+from bot.sandbox.fake import BOT_USER_ID, DEGRADED_SLACK, SPARED_METHODS, Chaos, FakeSlack
 
 Json = dict[str, Any]
 
