@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
+import tempfile
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -17,6 +19,7 @@ from bot.settings import check_port
 
 if TYPE_CHECKING:
     from bot.config.model import Config
+    from bot.serving import SandboxPlan
     from bot.settings import Settings
 
 # Exit statuses, the same in every command: 1 means the files you wrote (config,
@@ -32,8 +35,8 @@ exit status:
      unreachable, or the port in use"""
 SERVE_ENVIRONMENT = """\
 environment (also read from ./.env):
-  SLACK_BOT_TOKEN         bot token, xoxb-... (required)
-  SLACK_SIGNING_SECRET    verifies every request from Slack (required)
+  SLACK_BOT_TOKEN         bot token, xoxb-... (without it and the secret: the sandbox)
+  SLACK_SIGNING_SECRET    verifies every request from Slack
   SLACK_APP_TOKEN         app-level token, xapp-... (required with --socket-mode)
   SLACK_API_URL           Web API base URL (default https://slack.com/api/)
   DATABASE_URL            SQLite or PostgreSQL URL (default sqlite:///./firebell.db)
@@ -90,6 +93,24 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port, help="port, 1-65535 (default FIREBELL_PORT or 3000)")
     serve.add_argument("--config", type=Path, help="config file (default FIREBELL_CONFIG)")
     serve.add_argument("--socket-mode", action="store_true", help="talk to Slack over Socket Mode")
+    serve.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="serve the sandbox (a Slack workspace in the browser at /sandbox) even when "
+        "Slack settings are present; the default when none are",
+    )
+    serve.add_argument(
+        "--drill",
+        metavar="SEVERITY",
+        help="rehearse: start the sandbox with an incident of SEVERITY (P0-P3) declared",
+    )
+    serve.add_argument(
+        "--speed",
+        type=_speed,
+        default=1.0,
+        help="with --drill: divide every duration of the config by this (60: an hour "
+        "takes a minute; default 1)",
+    )
     serve.set_defaults(func=_serve)
 
     check = sub.add_parser(
@@ -160,19 +181,80 @@ def _settings() -> Settings:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from bot import logs  # noqa: PLC0415 - keep `firebell --help` fast
-    from bot.settings import MissingSettingError  # noqa: PLC0415
+    from bot.sandbox.mode import wants_sandbox  # noqa: PLC0415 - keep `firebell --help` fast
 
     settings = _settings()
+    if args.speed != 1.0 and not args.drill:
+        print("firebell: --speed goes with --drill, e.g. --drill P1 --speed 60", file=sys.stderr)
+        return USAGE
+    if not wants_sandbox(settings, forced=args.sandbox or bool(args.drill)):
+        return _serve_slack(args, settings)
+    if args.socket_mode:
+        print(
+            "firebell: the sandbox sends its requests over HTTP: drop --socket-mode (or set "
+            "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to talk to Slack)",
+            file=sys.stderr,
+        )
+        return USAGE
+    with tempfile.TemporaryDirectory(prefix="firebell-sandbox-") as scratch:
+        return _serve_sandbox(args, settings, Path(scratch))
+
+
+def _serve_sandbox(args: argparse.Namespace, settings: Settings, scratch: Path) -> int:
+    from bot.sandbox.drill import Drill, DrillError, sped_up  # noqa: PLC0415
+    from bot.sandbox.mode import sandbox_sources  # noqa: PLC0415
+    from bot.serving import SandboxPlan  # noqa: PLC0415
+
+    try:
+        drill = Drill(args.drill.upper(), args.speed) if args.drill else None
+    except DrillError as err:
+        print(f"firebell: {err}", file=sys.stderr)
+        return USAGE
+    sources = sandbox_sources(settings, config=args.config, scratch=scratch)
+    settings = settings.model_copy(
+        update={"database_url": sources.database_url, "firebell_runbooks": sources.runbooks}
+    )
+    config = _load(sources.config, sources.runbooks)
+    if config is None:
+        return REFUSED
+    if drill is not None:
+        config = sped_up(config, drill.speed)
+        sources.notes.append(
+            f"drill: a {drill.severity} is declared once firebell is up; every duration of "
+            f"the config is divided by {drill.speed:g}"
+        )
+    return _start(args, settings, config, notes=sources.notes, sandbox=SandboxPlan(drill))
+
+
+def _serve_slack(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.settings import MissingSettingError  # noqa: PLC0415
+
     try:
         settings.require_slack(socket_mode=args.socket_mode)
-        logs.parse_level(settings.log_level)
-    except (MissingSettingError, logs.LogLevelError) as err:
+    except MissingSettingError as err:
         print(f"firebell: {err}", file=sys.stderr)
         return USAGE
     config = _load(args.config or settings.firebell_config, settings.firebell_runbooks)
     if config is None:
         return REFUSED
+    return _start(args, settings, config, notes=[], sandbox=None)
+
+
+def _start(
+    args: argparse.Namespace,
+    settings: Settings,
+    config: Config,
+    *,
+    notes: list[str],
+    sandbox: SandboxPlan | None,
+) -> int:
+    from bot import logs  # noqa: PLC0415
+
+    try:
+        logs.parse_level(settings.log_level)
+    except logs.LogLevelError as err:
+        print(f"firebell: {err}", file=sys.stderr)
+        return USAGE
     # Until the event loop takes them over (`bot.serving`), a stop signal ends start-up
     # at once; before this point nothing has been started, and the default action does.
     signal.signal(signal.SIGTERM, _exit_cleanly)
@@ -188,6 +270,9 @@ def _serve(args: argparse.Namespace) -> int:
         if s is not None
     ]
     logs.configure(settings.log_level, settings.log_format, secrets=secrets)
+    log = logging.getLogger("bot.cli")
+    for note in notes:
+        log.info("%s", note)
     from bot.serving import PortUnavailableError, serve  # noqa: PLC0415 - the whole app
 
     try:
@@ -197,10 +282,19 @@ def _serve(args: argparse.Namespace) -> int:
             host=args.host or settings.firebell_host,
             port=args.port or settings.firebell_port,
             socket_mode=args.socket_mode,
+            sandbox=sandbox,
         )
     except PortUnavailableError as err:
         print(f"firebell: {err}", file=sys.stderr)
         return USAGE
+
+
+def _speed(text: str) -> float:
+    """`--speed`: how many times faster than real time a drill runs."""
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
 
 
 def _exit_cleanly(_signum: int, _frame: object) -> None:

@@ -150,3 +150,12 @@ def configure(level: str, fmt: str, *, secrets: list[str]) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(threshold)
+
+
+def mask_also(secrets: list[str]) -> None:
+    """Mask `secrets` too, from now on, in every handler `configure` set up (for
+    credentials made up while starting, such as the sandbox's)."""
+    for handler in logging.getLogger().handlers:
+        for log_filter in handler.filters:
+            if isinstance(log_filter, SecretMask):
+                log_filter.secrets += [s for s in secrets if len(s) >= 6]

@@ -19,11 +19,15 @@ import signal
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import uvicorn
+from starlette.routing import BaseRoute
 
 from bot.config.model import Config
+from bot.logs import mask_also
+from bot.sandbox.drill import Drill
 from bot.settings import Settings
 from bot.store.db import make_engine
 from bot.store.migrate import current_revision, upgrade
@@ -42,7 +46,22 @@ class PortUnavailableError(Exception):
     """The HTTP port cannot be bound (in use, or not ours to take); nothing was started."""
 
 
-def serve(settings: Settings, config: Config, *, host: str, port: int, socket_mode: bool) -> int:
+@dataclass(frozen=True)
+class SandboxPlan:
+    """Serve the sandbox instead of talking to Slack (`bot.sandbox.launch`)."""
+
+    drill: Drill | None = None
+
+
+def serve(
+    settings: Settings,
+    config: Config,
+    *,
+    host: str,
+    port: int,
+    socket_mode: bool,
+    sandbox: SandboxPlan | None = None,
+) -> int:
     """Run firebell on `host:port` until a stop signal; the exit status.
 
     Raises PortUnavailableError before anything else is done if the port cannot be bound.
@@ -55,16 +74,65 @@ def serve(settings: Settings, config: Config, *, host: str, port: int, socket_mo
             "program may have it: stop it, or choose another port with --port or "
             "FIREBELL_PORT)"
         ) from None
-    app = create_app(settings, config=config, tuning=Tuning(socket_mode=socket_mode))
-    uvicorn_config = uvicorn.Config(
-        app,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-        timeout_graceful_shutdown=10,
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(listener)
+        extra = _Extras()
+        if sandbox is not None:
+            settings = _with_sandbox(
+                stack, extra, settings=settings, config=config, listener=listener, plan=sandbox
+            )
+        app = create_app(
+            settings, config=config, tuning=Tuning(socket_mode=socket_mode), routes=extra.routes
+        )
+        uvicorn_config = uvicorn.Config(
+            app,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=10,
+        )
+        runner = stack.enter_context(asyncio.Runner(loop_factory=uvicorn_config.get_loop_factory()))
+        return runner.run(_run(settings, _Server(uvicorn_config), listener, extra))
+    raise AssertionError("unreachable")  # pragma: no cover - mypy cannot see the return
+
+
+@dataclass
+class _Extras:
+    """What the sandbox adds to a plain `serve`: routes, a page, a first step."""
+
+    routes: list[BaseRoute] = field(default_factory=list)
+    page_url: str | None = None
+    after_start: Callable[[], None] | None = None
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def _with_sandbox(
+    stack: contextlib.ExitStack,
+    extra: _Extras,
+    *,
+    settings: Settings,
+    config: Config,
+    listener: socket.socket,
+    plan: SandboxPlan,
+) -> Settings:
+    """Start the sandbox workspace; the settings that point firebell at it."""
+    from bot.sandbox.launch import open_sandbox  # noqa: PLC0415 - only in sandbox mode
+    from bot.sandbox.page import sandbox_routes  # noqa: PLC0415
+
+    host, port = listener.getsockname()[:2]
+    loopback = "::1" if ":" in host else "127.0.0.1"
+    shown = f"[{loopback}]" if ":" in loopback else loopback
+    app_url = f"http://{shown}:{port}"
+    sandbox = open_sandbox(config, app_url=app_url, drill=plan.drill)
+    stack.callback(sandbox.stop)
+    mask_also(sandbox.secrets)
+    extra.routes = sandbox_routes(sandbox.session, stopping=extra.stopping)
+    shown_host = host if host not in ("0.0.0.0", "::") else loopback  # noqa: S104 - a comparison
+    extra.page_url = (
+        f"http://{f'[{shown_host}]' if ':' in shown_host else shown_host}:{port}/sandbox"
     )
-    with listener, asyncio.Runner(loop_factory=uvicorn_config.get_loop_factory()) as runner:
-        return runner.run(_run(settings, _Server(uvicorn_config), listener))
+    extra.after_start = sandbox.session.start_drill if plan.drill else None
+    return sandbox.settings_for(settings)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -90,9 +158,9 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def _run(settings: Settings, server: _Server, listener: socket.socket) -> int:
+async def _run(settings: Settings, server: _Server, listener: socket.socket, extra: _Extras) -> int:
     loop = asyncio.get_running_loop()
-    stopping = asyncio.Event()
+    stopping = extra.stopping
 
     def stop(signum: signal.Signals) -> None:
         if stopping.is_set():
@@ -120,12 +188,37 @@ async def _run(settings: Settings, server: _Server, listener: socket.socket) -> 
         if stopping.is_set():
             log.info("stopped before serving")
             return 0
-        await server.serve(sockets=[listener])
+        if extra.page_url:
+            log.info(
+                "sandbox: open %s in a browser (Slack in this process: nothing is sent to Slack)",
+                extra.page_url,
+            )
+        first_step = asyncio.create_task(_after_start(server, stopping, extra.after_start))
+        try:
+            await server.serve(sockets=[listener])
+        finally:
+            first_step.cancel()
         return 0
     finally:
         stop_requested.cancel()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
+
+
+async def _after_start(
+    server: _Server, stopping: asyncio.Event, step: Callable[[], None] | None
+) -> None:
+    """Once the server answers, run `step` (the drill's declaration) in a thread."""
+    if step is None:
+        return
+    while not server.started:
+        if stopping.is_set():
+            return
+        await asyncio.sleep(0.05)
+    try:
+        await asyncio.to_thread(step)
+    except Exception:
+        log.exception("the sandbox's first step failed")
 
 
 def _migrate(database_url: str) -> str | None:

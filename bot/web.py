@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -22,7 +22,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from bot.clock.kinds import KINDS, Kinds
 from bot.clock.scheduler import DeadlineClock
@@ -69,9 +69,14 @@ class Tuning:
 
 
 def create_app(
-    settings: Settings, *, config: Config | None = None, tuning: Tuning = Tuning()
+    settings: Settings,
+    *,
+    config: Config | None = None,
+    tuning: Tuning = Tuning(),
+    routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
-    """Build firebell's ASGI app from settings (and an already loaded config)."""
+    """Build firebell's ASGI app from settings (and an already loaded config), serving
+    `routes` (the sandbox's) besides its own."""
     token, signing_secret = settings.require_slack(socket_mode=tuning.socket_mode)
     config = config or load_config(settings.firebell_config)
     store = Store(make_engine(settings.database_url))
@@ -122,6 +127,7 @@ def create_app(
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
+            *routes,
         ],
         lifespan=lifespan,
         exception_handlers={404: _unknown_route, 405: _unknown_route},
