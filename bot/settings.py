@@ -96,8 +96,8 @@ class Settings(BaseSettings):
                 f"needs {'them' if several else 'it'} to talk to Slack: set "
                 f"{'them' if several else 'it'} in the environment or in .env (see "
                 ".env.example; the values are on your Slack app's Basic Information and "
-                "OAuth & Permissions pages). To try firebell without a workspace, run "
-                "`python -m tests.tryout` from a clone."
+                "OAuth & Permissions pages). To try firebell without a workspace, set "
+                "neither, or run `firebell serve --sandbox`."
             )
         assert self.slack_bot_token is not None  # noqa: S101 - narrowed by the check above
         assert self.slack_signing_secret is not None  # noqa: S101

@@ -2,7 +2,7 @@
 
 With no Slack settings at all (the placeholders of `.env.example` count as none), or
 with `--sandbox`, firebell serves the sandbox. A setting the user made is always used;
-what they did not set falls back to what the sandbox can run without: the example
+what they did not set (or set to its default) falls back to what the sandbox can run without: the example
 config and runbooks shipped in the package when there are none here, and a database
 in a temporary folder, since the workspace it belongs to lives only as long as the
 process.
@@ -33,8 +33,16 @@ class SandboxSources:
 
 
 def sandbox_sources(settings: Settings, *, config: Path | None, scratch: Path) -> SandboxSources:
-    """What the sandbox uses, given the settings, `--config` and a scratch folder."""
-    chosen = set(settings.model_fields_set)
+    """What the sandbox uses, given the settings, `--config` and a scratch folder.
+
+    A setting left at its default, or set to it (as a `.env` copied from `.env.example`
+    does), counts as not chosen.
+    """
+    chosen = {
+        name
+        for name in settings.model_fields_set
+        if getattr(settings, name) != Settings.model_fields[name].default
+    }
     notes = []
     config_path = config or settings.firebell_config
     if config is None and "firebell_config" not in chosen and not config_path.exists():

@@ -15,12 +15,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from bot.config.load import load_config
 from bot.core.oncall import on_call
 from bot.sandbox.launch import shipped
 from tests.browser.conftest import Served
+
+pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 DECLARER = "U01PRLEAD"  # product's lead notices it; the ML team owns the model area

@@ -165,3 +165,40 @@ def test_missing_slack_settings_exit_2_in_serve(
     monkeypatch.delenv("SLACK_BOT_TOKEN")
     assert _exit_status(["serve"]) == USAGE
     assert "SLACK_BOT_TOKEN" in capsys.readouterr().err
+
+
+def test_speed_without_a_drill_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--speed` alone says it goes with `--drill`."""
+    assert _exit_status(["serve", "--speed", "60"]) == USAGE
+    assert "--speed goes with --drill" in capsys.readouterr().err
+
+
+def test_a_drill_of_an_unknown_severity_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`--drill P9` names the severities a drill can rehearse."""
+    assert _exit_status(["serve", "--drill", "P9"]) == USAGE
+    assert "P0, P1, P2, P3" in capsys.readouterr().err
+
+
+def test_a_drill_too_fast_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--speed` beyond an hour a second is refused with the range."""
+    assert _exit_status(["serve", "--drill", "P1", "--speed", "99999"]) == USAGE
+    assert "from 1 (real time) to 3600" in capsys.readouterr().err
+
+
+def test_the_sandbox_over_socket_mode_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The sandbox talks HTTP: `--sandbox --socket-mode` says to drop one."""
+    assert _exit_status(["serve", "--sandbox", "--socket-mode"]) == USAGE
+    assert "drop --socket-mode" in capsys.readouterr().err
+
+
+def test_missing_signing_secret_with_a_token_is_still_an_error_not_the_sandbox(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Half a Slack setup is a mistake to report, not a reason to serve the sandbox."""
+    monkeypatch.delenv("SLACK_SIGNING_SECRET")
+    assert _exit_status(["serve"]) == USAGE
+    assert "SLACK_SIGNING_SECRET" in capsys.readouterr().err
