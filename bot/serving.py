@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import ipaddress
 import logging
 import signal
 import socket
@@ -132,6 +133,12 @@ def _with_sandbox(
         f"http://{f'[{shown_host}]' if ':' in shown_host else shown_host}:{port}/sandbox"
     )
     extra.after_start = sandbox.session.start_drill if plan.drill else None
+    if not ipaddress.ip_address(host).is_loopback:
+        log.warning(
+            "the sandbox is listening on %s: anyone who can reach it can act as anyone in "
+            "it; serve it on 127.0.0.1 unless that is what you want",
+            host,
+        )
     return sandbox.settings_for(settings)
 
 

@@ -2,10 +2,10 @@
 
 With no Slack settings at all (the placeholders of `.env.example` count as none), or
 with `--sandbox`, firebell serves the sandbox. A setting the user made is always used;
-what they did not set (or set to its default) falls back to what the sandbox can run without: the example
-config and runbooks shipped in the package when there are none here, and a database
-in a temporary folder, since the workspace it belongs to lives only as long as the
-process.
+what they did not set (or set to its default) falls back to what the sandbox can run
+without: the example config and runbooks shipped in the package when there are none
+here, and a database in a temporary folder, since the workspace it belongs to lives
+only as long as the process.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import ipaddress
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
@@ -87,19 +88,19 @@ def sandbox_routes(session: Session, *, stopping: asyncio.Event | None = None) -
     api = [
         Route("/state", _guarded(state), methods=["GET"]),
         Route("/channels/{channel}", _guarded(channel), methods=["GET"]),
-        Route("/events", events, methods=["GET"]),
+        Route("/events", _guarded(events), methods=["GET"]),
         Route("/say", _guarded(say), methods=["POST"]),
         Route("/action", _guarded(action), methods=["POST"]),
         Route("/views/{view}/submit", _guarded(submit), methods=["POST"]),
         Route("/views/{view}/close", _guarded(dismiss), methods=["POST"]),
     ]
     return [
-        Route("/sandbox", page, methods=["GET"]),
+        Route("/sandbox", _guarded(page), methods=["GET"]),
         Mount(
             "/sandbox",
             routes=[
-                Route("/", page, methods=["GET"]),
-                Route("/static/{name}", static, methods=["GET"]),
+                Route("/", _guarded(page), methods=["GET"]),
+                Route("/static/{name}", _guarded(static), methods=["GET"]),
                 Mount("/api", routes=api),
             ],
         ),
@@ -114,16 +115,52 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 def _guarded(handler: Handler) -> Handler:
-    """`handler`, answering 400 with the reason when the request is not one it takes."""
+    """`handler` behind the sandbox's door checks, answering 400 with the reason when
+    the request is not one it takes."""
 
     @functools.wraps(handler)
     async def guarded(request: Request) -> Response:
+        refusal = _foreign(request)
+        if refusal is not None:
+            return JSONResponse({"ok": False, "error": refusal}, 403, headers=HEADERS)
         try:
             return await handler(request)
         except _BadRequestError as err:
             return _refused(str(err))
 
     return guarded
+
+
+def _foreign(request: Request) -> str | None:
+    """Why a request may come from another site, acting for the person at the page.
+
+    The API has no login: whoever reaches it may act as anyone, which is what a
+    sandbox on a loopback address is for. What it must not do is act for a web page of
+    another site open in the same browser. Such a page can send a form or a text/plain
+    POST without asking, so a POST must be JSON (which a browser sends to another
+    origin only after a CORS preflight this app never grants) and come from this
+    origin; and a page whose own name resolves here (DNS rebinding) is refused by
+    naming the sandbox only as an IP address or `localhost`.
+    """
+    host = request.headers.get("host", "")
+    name = host.rsplit(":", 1)[0] if not host.startswith("[") else host[1:].split("]")[0]
+    if name != "localhost" and not _is_ip(name):
+        return "open the sandbox as http://127.0.0.1:PORT/sandbox (or localhost)"
+    if request.method == "POST":
+        origin = request.headers.get("origin")
+        if origin is not None and origin != f"{request.url.scheme}://{host}":
+            return "requests from another site are refused"
+        if not request.headers.get("content-type", "").startswith("application/json"):
+            return "send JSON (Content-Type: application/json)"
+    return None
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
 
 
 def _static(name: str) -> Response:

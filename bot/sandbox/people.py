@@ -41,23 +41,26 @@ def sandbox_people(config: Config, at: datetime) -> list[Person]:
 
 
 def role_of(config: Config, user_id: str, at: datetime) -> str:
-    """What the config makes of `user_id` at `at`, in a few words."""
+    """What `user_id` is at `at`, in a few words: their teams (on call or not) and what
+    those teams and they themselves are in the RACI table."""
     parts: list[str] = []
-    for team in config.teams.values():
+    for key, team in config.teams.items():
         if user_id in team.members or (team.oncall and user_id in team.oncall.rotation):
             on_duty = team.oncall is not None and on_call(team, at) == user_id
-            parts.append(f"{team.name}{', on call now' if on_duty else ''}")
-    accountable = [area.name for area in config.areas.values() if area.accountable == user_id]
-    if accountable:
-        parts.append(f"accountable for {', '.join(accountable)}")
-    for role in ("responsible", "consulted", "informed"):
-        areas = [
-            area.name
-            for area in config.areas.values()
-            if user_id in ([getattr(area, role)] if role == "responsible" else getattr(area, role))
-        ]
+            owns = [a.name for a in config.areas.values() if a.responsible == key]
+            parts.append(
+                team.name
+                + (", on call now" if on_duty else "")
+                + (f" (responsible for {', '.join(owns)})" if owns else "")
+            )
+    for role in ("responsible", "accountable"):
+        areas = [a.name for a in config.areas.values() if getattr(a, role) == user_id]
         if areas:
             parts.append(f"{role} for {', '.join(areas)}")
+    for role in ("consulted", "informed"):
+        areas = [a.name for a in config.areas.values() if user_id in getattr(a, role)]
+        if areas:
+            parts.append(f"{role} on {', '.join(areas)}")
     return "; ".join(parts) or "named in the config"
 
 
