@@ -181,9 +181,15 @@ def _settings() -> Settings:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from bot import logs  # noqa: PLC0415
     from bot.sandbox.mode import wants_sandbox  # noqa: PLC0415 - keep `firebell --help` fast
 
     settings = _settings()
+    try:
+        logs.parse_level(settings.log_level)
+    except logs.LogLevelError as err:
+        print(f"firebell: {err}", file=sys.stderr)
+        return USAGE
     if args.speed != 1.0 and not args.drill:
         print("firebell: --speed goes with --drill, e.g. --drill P1 --speed 60", file=sys.stderr)
         return USAGE
@@ -250,11 +256,6 @@ def _start(
 ) -> int:
     from bot import logs  # noqa: PLC0415
 
-    try:
-        logs.parse_level(settings.log_level)
-    except logs.LogLevelError as err:
-        print(f"firebell: {err}", file=sys.stderr)
-        return USAGE
     # Until the event loop takes them over (`bot.serving`), a stop signal ends start-up
     # at once; before this point nothing has been started, and the default action does.
     signal.signal(signal.SIGTERM, _exit_cleanly)

@@ -67,6 +67,7 @@ class Sandbox:
 def open_sandbox(config: Config, *, app_url: str, drill: Drill | None = None) -> Sandbox:
     """Start a workspace with the config's people, channels and user groups."""
     fake = FakeSlack().start()
+    fake.enforce_rate_limit = True  # as Slack does; firebell's pacing stays under it
     try:
         seed(fake, config, also=(OUTSIDER,))
         with fake.lock:
