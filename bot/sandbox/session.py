@@ -412,7 +412,10 @@ def _state_values(view: Json, values: Json) -> Json:
         if block.get("type") != "input" or not isinstance(element, dict):
             continue
         block_id, action_id = str(block.get("block_id") or ""), str(element.get("action_id"))
-        given = (values.get(block_id) or {}).get(action_id)
+        entered = values.get(block_id) or {}
+        if not isinstance(entered, dict):
+            raise SandboxError(f"values.{block_id} must be an object of {{action_id: value}}")
+        given = entered.get(action_id)
         kind = str(element.get("type"))
         entry: Json = {"type": kind}
         if kind in ("static_select", "radio_buttons"):
