@@ -305,16 +305,23 @@ def _exit_cleanly(_signum: int, _frame: object) -> None:
 def _load(config_path: Path, runbooks: Path) -> Config | None:
     """The config, with its runbooks checked; None once the problems are printed."""
     from bot.config.load import ConfigError, load_config  # noqa: PLC0415
-    from bot.runbooks import RunbookError, load_runbooks  # noqa: PLC0415
+    from bot.runbooks import check_runbooks, read_runbooks  # noqa: PLC0415
 
     missing = _missing_runbooks(runbooks)
+    found, problems = read_runbooks(runbooks)
+    config: Config | None = None
+    refused: str | None = None
     try:
-        config = load_config(config_path, runbooks=load_runbooks(runbooks).keys())
-    except (ConfigError, RunbookError) as err:
-        print("\n".join(filter(None, [missing, str(err)])), file=sys.stderr)
-        return None
-    if missing:
-        print(missing, file=sys.stderr)
+        config = load_config(config_path, runbooks=found.keys())
+    except ConfigError as err:
+        refused = str(err)
+    problems = sorted(
+        [*problems, *check_runbooks(found, config, at=datetime.now(UTC))],
+        key=lambda problem: (str(problem.path), problem.line or 0),
+    )
+    lines = [missing, refused, *(str(problem) for problem in problems)]
+    if config is None or missing or problems:
+        print("\n".join(filter(None, lines)), file=sys.stderr)
         return None
     return config
 

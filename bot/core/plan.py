@@ -12,7 +12,6 @@ function the runtime writes its deadline rows from, so the plan cannot promise a
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,7 +31,7 @@ from bot.core.raci import (
     who_to_page_at_level,
 )
 from bot.core.schedule import response_schedule
-from bot.runbooks import RunbookError, load_runbooks
+from bot.runbooks import check_runbooks, read_runbooks, stale_runbooks
 
 _LABEL_WIDTH = 10
 
@@ -65,29 +64,36 @@ def timed_plan(config: Config, area: str, severity: str, at: datetime) -> list[T
 
 
 def check(config_path: Path, runbooks_dir: Path, *, at: datetime) -> tuple[int, str]:
-    """Validate the config and runbooks: (0, the resolved plan) or (1, every problem)."""
-    problems: list[Problem] = []
-    runbook_names: Collection[str] | None = None
+    """Validate the config and runbooks: (0, the resolved plan) or (1, every problem).
+
+    Runbooks due for review are warnings printed before the plan; they fail nothing.
+    """
+    runbooks, runbook_problems = read_runbooks(runbooks_dir)
+    config_problems: list[Problem] = []
+    config: Config | None = None
     try:
-        runbook_names = load_runbooks(runbooks_dir).keys()
-    except RunbookError as err:
-        problems.append(Problem(str(err.path), None, "", err.reason))
-    try:
-        config = load_config(config_path, runbooks=runbook_names)
+        config = load_config(config_path, runbooks=runbooks.keys())
     except ConfigError as err:
-        problems = err.problems + problems
-    if problems:
-        lines = [str(problem) for problem in problems]
-        summary = f"{config_path} refused: {_count(len(problems), 'problem')}."
+        config_problems = err.problems
+    runbook_problems = sorted(
+        [*runbook_problems, *check_runbooks(runbooks, config, at=at)],
+        key=lambda problem: (str(problem.path), problem.line or 0),
+    )
+    if config is None or runbook_problems:
+        lines = [str(problem) for problem in [*config_problems, *runbook_problems]]
+        refused = [str(config_path)] if config_problems else []
+        refused += [str(runbooks_dir)] if runbook_problems else []
+        summary = f"{' and '.join(refused)} refused: {_count(len(lines), 'problem')}."
         return 1, "\n".join([*lines, summary])
     found = [
         _count(len(config.areas), "area"),
         _count(len(config.teams), "team"),
         _count(len(config.services), "service"),
-        f"{_count(len(runbook_names or ()), 'runbook')} in {runbooks_dir}",
+        f"{_count(len(runbooks), 'runbook')} in {runbooks_dir}",
     ]
+    warnings = "".join(f"{stale}\n" for stale in stale_runbooks(runbooks, at))
     header = f"{config_path}: OK ({', '.join(found)})\n\n"
-    return 0, header + resolved_plan(config, at)
+    return 0, header + (warnings + "\n" if warnings else "") + resolved_plan(config, at)
 
 
 def resolved_plan(config: Config, at: datetime) -> str:

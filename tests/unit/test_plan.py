@@ -147,7 +147,7 @@ def test_check_passes_the_example_and_prints_the_plan() -> None:
     code, text = check(EXAMPLE_PATH, ROOT / "runbooks", at=AT)
     assert code == 0
     first = text.splitlines()[0]
-    assert first.startswith(f"{EXAMPLE_PATH}: OK (5 areas, 5 teams, 1 service, 1 runbook in ")
+    assert first.startswith(f"{EXAMPLE_PATH}: OK (5 areas, 5 teams, 1 service, 7 runbooks in ")
     assert text.endswith(resolved_plan(EXAMPLE, AT))
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.runbooks import Runbook, RunbookError, load_runbooks
+from bot.runbooks import Problem, Runbook, RunbookError, load_runbooks
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,7 +68,9 @@ def test_runbook_that_is_not_utf8_is_refused_with_its_path(tmp_path: Path) -> No
     path.write_bytes(b"# Bad\n\xff")
     with pytest.raises(RunbookError) as caught:
         load_runbooks(tmp_path)
-    assert caught.value.path == path
+    assert caught.value.problems == [
+        Problem(path, None, "is not UTF-8 text: save the runbook as UTF-8")
+    ]
     assert str(caught.value) == f"{path}: is not UTF-8 text: save the runbook as UTF-8"
 
 
