@@ -144,9 +144,22 @@ class Area(_Model):
 
 
 class Rollback(_Model):
-    """A service's rollback webhook; the signing secret is read from `secret_env`."""
+    """A service's rollback webhook; the signing secret is read from `secret_env`.
+
+    `environment` is the one rolled back (deploys are tracked per environment);
+    `drill_every` sends a dry-run rollback on that schedule.
+    """
 
     url: str
+    secret_env: str | None = None
+    environment: str = "production"
+    drill_every: Duration | None = None
+
+
+class Deploys(_Model):
+    """How `POST /hooks/deploys` may be signed besides the bearer token: a Standard
+    Webhooks secret (`whsec_...`) read from the environment variable `secret_env`."""
+
     secret_env: str | None = None
 
 
@@ -179,6 +192,8 @@ class Config(_Model):
     teams: dict[str, Team] = Field(default_factory=dict)
     areas: dict[str, Area]
     services: dict[str, Service] = Field(default_factory=dict)
+    runbooks_url: str | None = None  # where runbooks are read, e.g. a repository folder
+    deploys: Deploys = Deploys()
 
     @field_validator("severities")
     @classmethod

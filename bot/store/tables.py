@@ -78,7 +78,7 @@ class IncidentMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(foreign_key="incident.id", index=True)
-    role: str = Field(max_length=20)  # main, announcement, backlog, page
+    role: str = Field(max_length=120)  # main, announcement, backlog, page, runbook:<name>:<n>
     channel: str = Field(max_length=40)
     ts: str = Field(max_length=40)
     revision: int = 0
@@ -187,3 +187,65 @@ class Deadline(SQLModel, table=True):
     fired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     fired_by: str | None = Field(default=None, max_length=80)
     cancelled: bool = False
+
+
+class RunbookStep(SQLModel, table=True):
+    """A step of a runbook in an incident, as it stands: ticked or not, by whom, when.
+
+    One row per step ever ticked; the timeline has each tick and untick.
+    """
+
+    __table_args__ = (UniqueConstraint("incident_id", "runbook", "step"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    runbook: str = Field(max_length=120)
+    step: str = Field(max_length=40)  # `bot.runbooks.steps.step_key`
+    ticked: bool = False
+    by: str = Field(max_length=40)
+    at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Deploy(SQLModel, table=True):
+    """A deploy a pipeline reported (`POST /hooks/deploys`), or one a rollback made."""
+
+    __table_args__ = (
+        UniqueConstraint("fingerprint"),
+        Index("ix_deploy_history", "service", "environment", "at", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    service: str = Field(max_length=80)
+    environment: str = Field(max_length=40)
+    version: str = Field(max_length=120)
+    actor: str | None = Field(default=None, max_length=120)
+    url: str | None = Field(default=None, max_length=500)
+    at: datetime = Field(sa_type=UTCDateTime)
+    received_at: datetime = Field(sa_type=UTCDateTime)
+    # A hash of the reported body: the same report twice is recorded once.
+    fingerprint: str = Field(max_length=64)
+    # The rollback this deploy carried out, when it is one.
+    rollback_id: int | None = Field(default=None, foreign_key="rollback.id", index=True)
+
+
+class Rollback(SQLModel, table=True):
+    """A rollback asked for (or a drill's dry run): from what, to what, how it went."""
+
+    __table_args__ = (UniqueConstraint("webhook_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+    service: str = Field(max_length=80, index=True)
+    environment: str = Field(max_length=40)
+    from_version: str | None = Field(default=None, max_length=120)
+    to_version: str | None = Field(default=None, max_length=120)
+    requested_by: str = Field(max_length=40)
+    reason: str = ""
+    dry_run: bool = False
+    webhook_id: str = Field(max_length=60)  # Standard Webhooks `webhook-id`, every retry
+    state: str = Field(default="running", max_length=20)  # running, succeeded, failed
+    requested_at: datetime = Field(sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    status_code: int | None = None
+    duration_ms: int | None = None
+    message: str = ""  # the receiver's answer, truncated
