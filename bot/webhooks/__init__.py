@@ -1,0 +1,1 @@
+"""Webhooks firebell sends (rollbacks) and receives (deploys), signed the standard way."""
