@@ -16,18 +16,21 @@ import concurrent.futures
 import contextlib
 import ipaddress
 import logging
+import secrets
 import signal
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import uvicorn
+from pydantic import SecretStr
 from starlette.routing import BaseRoute
 
 from bot.config.model import Config
 from bot.logs import mask_also
+from bot.runbooks import Runbook
 from bot.sandbox.drill import Drill
 from bot.settings import Settings
 from bot.store.db import make_engine
@@ -58,6 +61,7 @@ def serve(
     settings: Settings,
     config: Config,
     *,
+    runbooks: Mapping[str, Runbook] | None = None,
     host: str,
     port: int,
     socket_mode: bool,
@@ -79,11 +83,15 @@ def serve(
         stack.enter_context(listener)
         extra = _Extras()
         if sandbox is not None:
-            settings = _with_sandbox(
+            settings, config = _with_sandbox(
                 stack, extra, settings=settings, config=config, listener=listener, plan=sandbox
             )
         app = create_app(
-            settings, config=config, tuning=Tuning(socket_mode=socket_mode), routes=extra.routes
+            settings,
+            config=config,
+            runbooks=runbooks,
+            tuning=Tuning(socket_mode=socket_mode),
+            routes=extra.routes,
         )
         uvicorn_config = uvicorn.Config(
             app,
@@ -115,31 +123,45 @@ def _with_sandbox(
     config: Config,
     listener: socket.socket,
     plan: SandboxPlan,
-) -> Settings:
-    """Start the sandbox workspace; the settings that point firebell at it."""
+) -> tuple[Settings, Config]:
+    """Start the sandbox workspace and its deploy pipeline; the settings and config that
+    point firebell at them."""
     from bot.sandbox.launch import open_sandbox  # noqa: PLC0415 - only in sandbox mode
     from bot.sandbox.page import sandbox_routes  # noqa: PLC0415
+    from bot.sandbox.pipeline import Pipeline  # noqa: PLC0415
 
     host, port = listener.getsockname()[:2]
     loopback = "::1" if ":" in host else "127.0.0.1"
     shown = f"[{loopback}]" if ":" in loopback else loopback
     app_url = f"http://{shown}:{port}"
+    token = settings.firebell_webhook_token
+    hook_token = token.get_secret_value() if token else secrets.token_urlsafe(24)
+    pipeline = Pipeline(app_url=app_url, token=hook_token).start()
+    stack.callback(pipeline.stop)
+    config = pipeline.take_over(config)
     sandbox = open_sandbox(config, app_url=app_url, drill=plan.drill)
     stack.callback(sandbox.stop)
-    mask_also(sandbox.secrets)
+    mask_also([*sandbox.secrets, hook_token, *pipeline.secrets.values()])
     extra.routes = sandbox_routes(sandbox.session, stopping=extra.stopping)
     shown_host = host if host not in ("0.0.0.0", "::") else loopback  # noqa: S104 - a comparison
     extra.page_url = (
         f"http://{f'[{shown_host}]' if ':' in shown_host else shown_host}:{port}/sandbox"
     )
-    extra.after_start = sandbox.session.start_drill if plan.drill else None
+
+    def first_steps() -> None:
+        pipeline.report_history(config)
+        if plan.drill:
+            sandbox.session.start_drill()
+
+    extra.after_start = first_steps
     if not ipaddress.ip_address(host).is_loopback:
         log.warning(
             "the sandbox is listening on %s: anyone who can reach it can act as anyone in "
             "it; serve it on 127.0.0.1 unless that is what you want",
             host,
         )
-    return sandbox.settings_for(settings)
+    settings = settings.model_copy(update={"firebell_webhook_token": SecretStr(hook_token)})
+    return sandbox.settings_for(settings), config
 
 
 def bind(host: str, port: int) -> socket.socket:
