@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import logging
-import signal
 import sys
-import tempfile
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -18,8 +15,6 @@ from sqlalchemy.exc import OperationalError
 from bot.settings import check_port
 
 if TYPE_CHECKING:
-    from bot.config.model import Config
-    from bot.serving import SandboxPlan
     from bot.settings import Settings
 
 # Exit statuses, the same in every command: 1 means the files you wrote (config,
@@ -137,6 +132,16 @@ def _parser() -> argparse.ArgumentParser:
         "--socket-mode", action="store_true", help="for `firebell serve --socket-mode`: no URLs"
     )
     manifest.set_defaults(func=_manifest)
+
+    sub.add_parser(
+        "secret",
+        help="print a fresh whsec_ signing secret",
+        description=(
+            "Print a fresh Standard Webhooks signing secret (whsec_...). Put it in the "
+            "environment variable that a service's rollback.secret_env (or deploys.secret_env) "
+            "names, on firebell's side and on the receiver's or the pipeline's."
+        ),
+    ).set_defaults(func=_secret)
     return parser
 
 
@@ -165,7 +170,8 @@ def _version() -> str:
         return "(not installed)"
 
 
-def _settings() -> Settings:
+def settings_from_environment() -> Settings:
+    """The settings, or exit 2 with every bad one named in one line."""
     from bot.settings import load_settings  # noqa: PLC0415 - keep `firebell --help` fast
 
     try:
@@ -181,113 +187,9 @@ def _settings() -> Settings:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from bot import logs  # noqa: PLC0415
-    from bot.sandbox.mode import wants_sandbox  # noqa: PLC0415 - keep `firebell --help` fast
+    from bot.serve_command import serve_command  # noqa: PLC0415 - keep `firebell --help` fast
 
-    settings = _settings()
-    try:
-        logs.parse_level(settings.log_level)
-    except logs.LogLevelError as err:
-        print(f"firebell: {err}", file=sys.stderr)
-        return USAGE
-    if args.speed != 1.0 and not args.drill:
-        print("firebell: --speed goes with --drill, e.g. --drill P1 --speed 60", file=sys.stderr)
-        return USAGE
-    if not wants_sandbox(settings, forced=args.sandbox or bool(args.drill)):
-        return _serve_slack(args, settings)
-    if args.socket_mode:
-        print(
-            "firebell: the sandbox sends its requests over HTTP: drop --socket-mode (or set "
-            "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to talk to Slack)",
-            file=sys.stderr,
-        )
-        return USAGE
-    with tempfile.TemporaryDirectory(prefix="firebell-sandbox-") as scratch:
-        return _serve_sandbox(args, settings, Path(scratch))
-
-
-def _serve_sandbox(args: argparse.Namespace, settings: Settings, scratch: Path) -> int:
-    from bot.sandbox.drill import Drill, DrillError, sped_up  # noqa: PLC0415
-    from bot.sandbox.mode import sandbox_sources  # noqa: PLC0415
-    from bot.serving import SandboxPlan  # noqa: PLC0415
-
-    try:
-        drill = Drill(args.drill.upper(), args.speed) if args.drill else None
-    except DrillError as err:
-        print(f"firebell: {err}", file=sys.stderr)
-        return USAGE
-    sources = sandbox_sources(settings, config=args.config, scratch=scratch)
-    settings = settings.model_copy(
-        update={"database_url": sources.database_url, "firebell_runbooks": sources.runbooks}
-    )
-    config = _load(sources.config, sources.runbooks)
-    if config is None:
-        return REFUSED
-    if drill is not None:
-        config = sped_up(config, drill.speed)
-        sources.notes.append(
-            f"drill: a {drill.severity} is declared once firebell is up; every duration of "
-            f"the config is divided by {drill.speed:g}"
-        )
-    return _start(args, settings, config, notes=sources.notes, sandbox=SandboxPlan(drill))
-
-
-def _serve_slack(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.settings import MissingSettingError  # noqa: PLC0415
-
-    try:
-        settings.require_slack(socket_mode=args.socket_mode)
-    except MissingSettingError as err:
-        print(f"firebell: {err}", file=sys.stderr)
-        return USAGE
-    config = _load(args.config or settings.firebell_config, settings.firebell_runbooks)
-    if config is None:
-        return REFUSED
-    return _start(args, settings, config, notes=[], sandbox=None)
-
-
-def _start(
-    args: argparse.Namespace,
-    settings: Settings,
-    config: Config,
-    *,
-    notes: list[str],
-    sandbox: SandboxPlan | None,
-) -> int:
-    from bot import logs  # noqa: PLC0415
-
-    # Until the event loop takes them over (`bot.serving`), a stop signal ends start-up
-    # at once; before this point nothing has been started, and the default action does.
-    signal.signal(signal.SIGTERM, _exit_cleanly)
-    signal.signal(signal.SIGINT, _exit_cleanly)
-    secrets = [
-        s.get_secret_value()
-        for s in (
-            settings.slack_bot_token,
-            settings.slack_signing_secret,
-            settings.slack_app_token,
-            settings.firebell_webhook_token,
-        )
-        if s is not None
-    ]
-    logs.configure(settings.log_level, settings.log_format, secrets=secrets)
-    log = logging.getLogger("bot.cli")
-    for note in notes:
-        log.info("%s", note)
-    from bot.serving import PortUnavailableError, serve  # noqa: PLC0415 - the whole app
-
-    try:
-        return serve(
-            settings,
-            config,
-            host=args.host or settings.firebell_host,
-            port=args.port or settings.firebell_port,
-            socket_mode=args.socket_mode,
-            sandbox=sandbox,
-        )
-    except PortUnavailableError as err:
-        print(f"firebell: {err}", file=sys.stderr)
-        return USAGE
+    return serve_command(args)
 
 
 def _speed(text: str) -> float:
@@ -298,53 +200,18 @@ def _speed(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
 
 
-def _exit_cleanly(_signum: int, _frame: object) -> None:
-    raise SystemExit(0)
-
-
-def _load(config_path: Path, runbooks: Path) -> Config | None:
-    """The config, with its runbooks checked; None once the problems are printed."""
-    from bot.config.load import ConfigError, load_config  # noqa: PLC0415
-    from bot.runbooks import check_runbooks, read_runbooks  # noqa: PLC0415
-
-    missing = _missing_runbooks(runbooks)
-    found, problems = read_runbooks(runbooks)
-    config: Config | None = None
-    refused: str | None = None
-    try:
-        config = load_config(config_path, runbooks=found.keys())
-    except ConfigError as err:
-        refused = str(err)
-    problems = sorted(
-        [*problems, *check_runbooks(found, config, at=datetime.now(UTC))],
-        key=lambda problem: (str(problem.path), problem.line or 0),
-    )
-    lines = [missing, refused, *(str(problem) for problem in problems)]
-    if config is None or missing or problems:
-        print("\n".join(filter(None, lines)), file=sys.stderr)
-        return None
-    return config
-
-
-def _missing_runbooks(folder: Path) -> str | None:
-    """What to say when the runbooks folder does not exist (a typo in FIREBELL_RUNBOOKS
-    would otherwise show only as unknown runbooks, or as none at all)."""
-    if folder.is_dir():
-        return None
-    return (
-        f"{folder}: no runbooks folder here: create it (it may be empty) or set "
-        "FIREBELL_RUNBOOKS to the folder of your runbooks"
-    )
-
-
 def _check(args: argparse.Namespace) -> int:
     from bot.core.plan import check  # noqa: PLC0415
 
-    settings = _settings()
-    missing = _missing_runbooks(settings.firebell_runbooks)
-    code, text = check(
-        args.config or settings.firebell_config, settings.firebell_runbooks, at=datetime.now(UTC)
-    )
+    settings = settings_from_environment()
+    from bot.serve_command import missing_runbooks  # noqa: PLC0415
+
+    missing = missing_runbooks(settings.firebell_runbooks)
+    from bot.incidents.drills import checked_drills  # noqa: PLC0415
+
+    config_path = args.config or settings.firebell_config
+    drills = checked_drills(config_path, settings.database_url)
+    code, text = check(config_path, settings.firebell_runbooks, at=datetime.now(UTC), drills=drills)
     if missing:
         code, text = REFUSED, "\n".join([missing, text] if code else [missing])
     print(text, file=sys.stdout if code == 0 else sys.stderr)
@@ -355,7 +222,7 @@ def _db_upgrade(_: argparse.Namespace) -> int:
     from bot.store.db import make_engine  # noqa: PLC0415
     from bot.store.migrate import current_revision, upgrade  # noqa: PLC0415
 
-    engine = make_engine(_settings().database_url)
+    engine = make_engine(settings_from_environment().database_url)
     try:
         upgrade(engine)
         print(f"database at revision {current_revision(engine)} (head)")
@@ -368,7 +235,7 @@ def _db_current(_: argparse.Namespace) -> int:
     from bot.store.db import make_engine  # noqa: PLC0415
     from bot.store.migrate import current_revision, head_revision  # noqa: PLC0415
 
-    engine = make_engine(_settings().database_url)
+    engine = make_engine(settings_from_environment().database_url)
     try:
         current = current_revision(engine)
     finally:
@@ -388,4 +255,11 @@ def _manifest(args: argparse.Namespace) -> int:
         print(f"firebell manifest: {err}", file=sys.stderr)
         return 2
     print(text, end="")
+    return 0
+
+
+def _secret(_: argparse.Namespace) -> int:
+    from bot.webhooks.standard import new_secret  # noqa: PLC0415
+
+    print(new_secret())
     return 0

@@ -1,15 +1,16 @@
-"""What the edges share while firebell runs: the config and the store."""
+"""What the edges share while firebell runs: the config, the runbooks and the store."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlmodel import Session
 
 from bot.config.model import Config
+from bot.runbooks import Runbook
 from bot.store.db import Store, db_now
 from bot.store.outbox import Message, enqueue
 
@@ -23,6 +24,7 @@ class Runtime:
 
     config: Config
     store: Store
+    runbooks: Mapping[str, Runbook] = field(default_factory=dict)  # loaded once, at start
     instance: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     async def run(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -18,6 +18,7 @@ import httpx
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -32,9 +33,13 @@ from bot.delivery.pacing import ChannelPacer
 from bot.delivery.retry import Backoff
 from bot.delivery.slack import Slack
 from bot.delivery.worker import DeliveryWorker
+from bot.hooks.deploys import deploys_hook
 from bot.incidents.action_log import log_actions
+from bot.incidents.drills import schedule_drills
+from bot.incidents.runbook_reviews import schedule_reviews
 from bot.logs import printable
 from bot.metrics import database_metrics, render_metrics
+from bot.runbooks import Runbook, load_runbooks
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.slack.app import build_bolt_app
@@ -43,7 +48,7 @@ from bot.slack.socket_mode import Retries, SocketModeLink
 from bot.store.db import Info, Store, make_engine
 from bot.store.deadlines import NEXT_DUE
 from bot.store.migrate import is_at_head
-from bot.store.outage import is_unreachable
+from bot.store.outage import describe, is_unreachable
 from bot.store.outbox import QUEUED
 
 log = logging.getLogger(__name__)
@@ -72,16 +77,20 @@ def create_app(
     settings: Settings,
     *,
     config: Config | None = None,
+    runbooks: Mapping[str, Runbook] | None = None,
     tuning: Tuning = Tuning(),
     routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
     """Build firebell's ASGI app from settings (and an already loaded config), serving
-    `routes` (the sandbox's) besides its own."""
+    `routes` (the sandbox's) besides its own. Without `runbooks`, those of the
+    runbooks folder the settings name are read."""
     token, signing_secret = settings.require_slack(socket_mode=tuning.socket_mode)
     config = config or load_config(settings.firebell_config)
     store = Store(make_engine(settings.database_url))
     store.committed.append(log_actions)
-    runtime = Runtime(config=config, store=store)
+    if runbooks is None:
+        runbooks = load_runbooks(settings.firebell_runbooks)
+    runtime = Runtime(config=config, store=store, runbooks=runbooks)
     client, bolt_client = _slack_clients(settings, token, tuning)
     bolt = build_bolt_app(runtime, client=bolt_client, token=token, signing_secret=signing_secret)
 
@@ -124,6 +133,11 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/slack/events", slack_endpoint(bolt, signing_secret), methods=["POST"]),
+            Route(
+                "/hooks/deploys",
+                deploys_hook(runtime, token=settings.firebell_webhook_token),
+                methods=["POST"],
+            ),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
@@ -164,6 +178,8 @@ async def _background(
             await delivery
 
         stack.push_async_callback(stop_delivery)
+        await _plan_reviews(runtime, firing)
+        await _plan_drills(runtime, firing)
         clock = _deadline_clock(runtime, firing, on_fired=worker.wake, tuning=tuning)
         stack.callback(clock.stop)
 
@@ -176,6 +192,25 @@ async def _background(
         store.committed.append(committed)
         stack.callback(store.committed.remove, committed)
         yield worker
+
+
+async def _plan_reviews(runtime: Runtime, store: Store) -> None:
+    """Plan the runbooks' review reminders before the clock starts; a database away or
+    not migrated at start-up leaves them to the next start (logged), not start-up failed
+    (`/readyz` tells what is wrong with the database)."""
+    try:
+        await store.run(schedule_reviews, runtime.runbooks)
+    except DBAPIError as err:
+        log.warning("could not plan the runbooks' review reminders: %s", describe(err))
+
+
+async def _plan_drills(runtime: Runtime, store: Store) -> None:
+    """Plan the services' rollback drills before the clock starts; a database away or
+    not migrated at start-up leaves them to the next start (logged), as `_plan_reviews`."""
+    try:
+        await store.run(schedule_drills, runtime.config)
+    except DBAPIError as err:
+        log.warning("could not plan the rollback drills: %s", describe(err))
 
 
 def _delivery_worker(
@@ -192,6 +227,7 @@ def _delivery_worker(
         store=store,
         config=runtime.config,
         http=http,
+        runbooks=runtime.runbooks,
         pacer=ChannelPacer(per_second=tuning.channel_per_second, burst=tuning.channel_burst),
     )
     return DeliveryWorker(

@@ -6,10 +6,11 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,13 +18,16 @@ import uvicorn
 
 from bot.config.model import Config
 from bot.delivery.retry import Backoff
+from bot.runbooks import Runbook, load_runbooks
 from bot.runtime import Runtime
 from bot.sandbox.fake import FakeSlack
 from bot.sandbox.signed import SlackRequests
 from bot.settings import Settings
 from bot.web import Tuning, create_app
 
+RUNBOOKS = Path(__file__).resolve().parents[1] / "runbooks"
 SIGNING_SECRET = "test-signing-secret-0123456789"
+WEBHOOK_TOKEN = "test-webhook-token-0123456789"  # FIREBELL_WEBHOOK_TOKEN for /hooks/*
 
 FAST = Tuning(
     slack_timeout=2.0,
@@ -47,6 +51,7 @@ class Firebell:
     fake: FakeSlack
     tuning: Tuning = FAST
     app_token: str | None = None
+    runbooks: Mapping[str, Runbook] | None = None  # None: the repo's `runbooks/`
     url: str = ""
     slack: SlackRequests = field(init=False)
     _server: uvicorn.Server | None = None
@@ -61,8 +66,10 @@ class Firebell:
             slack_api_url=self.fake.api_url,
             database_url=self.database_url,
             slack_app_token=self.app_token,
+            firebell_webhook_token=WEBHOOK_TOKEN,
         )
-        self._app = create_app(settings, config=self.config, tuning=self.tuning)
+        runbooks = load_runbooks(RUNBOOKS) if self.runbooks is None else self.runbooks
+        self._app = create_app(settings, config=self.config, runbooks=runbooks, tuning=self.tuning)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))

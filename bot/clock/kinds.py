@@ -15,8 +15,10 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.config.model import Config
+from bot.incidents.drills import DRILL, fire_drill
 from bot.incidents.escalation import ESCALATE, SPRINT, WARN, fire_escalation, fire_warning
 from bot.incidents.reminders import STATUS, fire_sprint_reminder, fire_status_reminder
+from bot.incidents.runbook_reviews import REVIEW, fire_runbook_review
 from bot.store.tables import Deadline, Incident
 
 Handler = Callable[[Session, Config, Deadline, Incident | None, datetime], None]
@@ -27,4 +29,6 @@ KINDS: Kinds = {
     WARN: fire_warning,
     STATUS: fire_status_reminder,
     SPRINT: fire_sprint_reminder,
+    REVIEW: fire_runbook_review,
+    DRILL: fire_drill,
 }

@@ -12,6 +12,7 @@ function the runtime writes its deadline rows from, so the plan cannot promise a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -63,10 +64,14 @@ def timed_plan(config: Config, area: str, severity: str, at: datetime) -> list[T
     return sorted(timed, key=lambda entry: entry.due)
 
 
-def check(config_path: Path, runbooks_dir: Path, *, at: datetime) -> tuple[int, str]:
+def check(
+    config_path: Path, runbooks_dir: Path, *, at: datetime, drills: Sequence[str] = ()
+) -> tuple[int, str]:
     """Validate the config and runbooks: (0, the resolved plan) or (1, every problem).
 
     Runbooks due for review are warnings printed before the plan; they fail nothing.
+    So are `drills`: rollback drills that failed or are overdue (read from the database
+    by the caller, `bot.incidents.drills.checked_drills`).
     """
     runbooks, runbook_problems = read_runbooks(runbooks_dir)
     config_problems: list[Problem] = []
@@ -91,7 +96,7 @@ def check(config_path: Path, runbooks_dir: Path, *, at: datetime) -> tuple[int, 
         _count(len(config.services), "service"),
         f"{_count(len(runbooks), 'runbook')} in {runbooks_dir}",
     ]
-    warnings = "".join(f"{stale}\n" for stale in stale_runbooks(runbooks, at))
+    warnings = "".join(f"{stale}\n" for stale in [*stale_runbooks(runbooks, at), *drills])
     header = f"{config_path}: OK ({', '.join(found)})\n\n"
     return 0, header + (warnings + "\n" if warnings else "") + resolved_plan(config, at)
 

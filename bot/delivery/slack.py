@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -36,6 +36,7 @@ from bot.delivery.retry import (
     TransientError,
 )
 from bot.delivery.slack_calls import SlackCallError, call
+from bot.runbooks import Runbook
 from bot.store.db import Store
 from bot.store.messages import save_message
 from bot.store.tables import Incident, IncidentMessage, OutboxMessage, TimelineEntry
@@ -86,7 +87,8 @@ class Claimed:
 
 
 class Slack:
-    """Slack as delivery uses it: the Web API, response URLs, pacing, the bot's identity."""
+    """Slack as delivery uses it: the Web API, response URLs, pacing, the bot's identity,
+    and the runbooks firebell started with (which posted runbooks are rendered from)."""
 
     def __init__(
         self,
@@ -96,8 +98,10 @@ class Slack:
         config: Config,
         pacer: ChannelPacer,
         http: httpx.AsyncClient,
+        runbooks: Mapping[str, Runbook] | None = None,
     ) -> None:
         self.client = client
+        self.runbooks: Mapping[str, Runbook] = runbooks or {}
         self.store = store
         self.config = config
         self.pacer = pacer

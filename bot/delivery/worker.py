@@ -278,7 +278,9 @@ class DeliveryWorker:
             return _TAKEN_OVER
         level = logging.INFO if isinstance(outcome, MootError) else logging.ERROR
         log.log(level, "giving up on outbox row %s (%s): %s", row.id, row.kind, decision.reason)
-        if (hook := self.given_up.get(row.kind)) is not None and claimed.incident is not None:
+        # A row of no incident (a rollback drill's webhook) has its hook too.
+        hook = self.given_up.get(row.kind)
+        if hook is not None and (claimed.incident is not None or row.incident_id is None):
             hook(session, claimed, outcome, now)
         return Settled("failed", self._next_of_lane(session, row.lane, now))
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.config.model import Config
 from bot.core.escaping import escape, mention
+from bot.messages.rollback import finished_icon, finished_line, started_line
 from bot.messages.words import ago, area_name, reason, team_name, who_list
 from bot.store.tables import Incident, TimelineEntry
 
@@ -179,6 +180,16 @@ def _resolved_post(f: Fact) -> str:
     return "\n".join(lines)
 
 
+def _runbook_step(f: Fact) -> str:
+    done = "ticked" if f.data.get("ticked") else "unticked"
+    runbook, step = escape(str(f.data.get("runbook"))), escape(str(f.data.get("text")))
+    return f"{f.actor} {done} “{step}” in runbook `{runbook}`"
+
+
+def _runbook_shown(f: Fact) -> str:
+    return f"{f.actor} posted runbook `{escape(str(f.data.get('runbook')))}`"
+
+
 Wording = Callable[[Fact], str]
 
 LINES: dict[str, Wording] = {
@@ -196,12 +207,17 @@ LINES: dict[str, Wording] = {
     "sprint_reminder": _sprint_reminder,
     "mitigated": _mitigated,
     "resolved": _resolved,
+    "runbook_step": _runbook_step,
+    "runbook_shown": _runbook_shown,
+    "rollback_started": lambda f: started_line(f.data, f.actor),
+    "rollback_finished": lambda f: finished_line(f.data),
 }
 POSTS: dict[str, Wording] = {
     "status": _status_post,
     "paged": _paged_post,
     "escalated": _escalated_post,
     "resolved": _resolved_post,
+    "rollback_finished": lambda f: f"{finished_icon(f.data)} {finished_line(f.data)}",
 }
 ICONS = {
     "acknowledged": ":white_check_mark:",
@@ -212,4 +228,5 @@ ICONS = {
     "status_reminder": ":memo:",
     "sprint_reminder": ":calendar:",
     "mitigated": ":large_yellow_circle:",
+    "rollback_started": ":rewind:",
 }

@@ -6,7 +6,7 @@ here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,10 +23,15 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.config.model import Config
+from bot.core.deploys import Target, environment_of
 from bot.core.escaping import channel_link, escape, mention
 from bot.core.states import State
 from bot.messages import events
+from bot.messages.deploys import version_line
+from bot.messages.rollback import rollback_button
+from bot.messages.runbooks import best_runbooks, runbook_button, runbook_list
 from bot.messages.words import area_name, reason, team_name, when
+from bot.runbooks import Runbook
 from bot.store.tables import Incident, TimelineEntry
 
 ACK = "incident_acknowledge"
@@ -122,13 +127,29 @@ def buttons(incident: Incident, *, include_resolve: bool = True) -> ActionsBlock
 
 
 def main_message(
-    incident: Incident, config: Config, *, channel_id: str | None = None
+    incident: Incident,
+    config: Config,
+    *,
+    channel_id: str | None = None,
+    versions: Target | None = None,
+    runbooks: Mapping[str, Runbook] | None = None,
+    drill_warning: str | None = None,
 ) -> tuple[str, list[Block]]:
-    """The incident's main message: pinned in its channel and mirrored elsewhere."""
+    """The incident's main message: pinned in its channel and mirrored elsewhere;
+    `versions` are its service's current version and rollback target, when known;
+    the best of `runbooks` for the incident are listed, with a `Runbook` button;
+    `drill_warning` says why the service's rollback drills need attention."""
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=_headline(incident), emoji=True)),
         SectionBlock(fields=[MarkdownTextObject(text=f) for f in _facts(incident, config)]),
     ]
+    if incident.service and versions is not None:
+        environment = environment_of(config, incident.service)
+        if (line := version_line(incident.service, environment, versions)) is not None:
+            blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f":package: {line}")]))
+    if incident.service and drill_warning:
+        warning = f":warning: {incident.service}: {drill_warning}"
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=warning)]))
     if incident.description:
         blocks.append(
             SectionBlock(text=MarkdownTextObject(text=escape(incident.description)[:3000]))
@@ -139,6 +160,9 @@ def main_message(
                 text=MarkdownTextObject(text=f"*Summary*\n{escape(incident.summary)}"[:3000])
             )
         )
+    matches = best_runbooks(runbooks or {}, config, incident)
+    if matches:
+        blocks.append(runbook_list(config, matches))
     if channel_id:
         blocks.append(
             ContextBlock(
@@ -146,6 +170,10 @@ def main_message(
             )
         )
     actions = buttons(incident)
+    if actions and (rollback := rollback_button(incident, config)) is not None:
+        actions.elements.append(rollback)
+    if actions and matches:
+        actions.elements.append(runbook_button(incident))
     if actions:
         blocks.append(actions)
     return summary_line(incident), blocks

@@ -9,7 +9,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime
-from bot.slack import buttons, declaring, subcommands
+from bot.slack import buttons, declaring, rollback, runbooks, subcommands
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,8 @@ def build_bolt_app(
     subcommands.register(app, runtime)
     declaring.register(app, runtime)
     buttons.register(app, runtime)
+    rollback.register(app, runtime)
+    runbooks.register(app, runtime)
     return app
 
 

@@ -22,7 +22,9 @@ from bot.incidents.escalation import escalate_now
 from bot.incidents.lifecycle import resolve
 from bot.messages import answers
 from bot.messages.incident import ACK, ESCALATE, RESOLVE
+from bot.messages.runbooks import RUNBOOK_BUTTON
 from bot.runtime import Runtime
+from bot.slack import runbooks
 from bot.slack.errors import explain
 from bot.slack.parsing import parse_incident_id, parse_slack_id
 from bot.store.outage import describe, is_unreachable
@@ -66,6 +68,7 @@ BUTTONS: dict[str, Callable[[Press], Awaitable[str | None]]] = {
     ACK: _acknowledge,
     ESCALATE: _escalate,
     RESOLVE: _resolve,
+    RUNBOOK_BUTTON: runbooks.pressed,
 }
 
 
@@ -90,12 +93,12 @@ def _listener(
             answer = explain(err)
             outage = is_unreachable(err)
         if answer and body.get("response_url"):
-            await _answer(runtime, respond, body["response_url"], answer, outage=outage)
+            await answer_press(runtime, respond, body["response_url"], answer, outage=outage)
 
     return pressed
 
 
-async def _answer(
+async def answer_press(
     runtime: Runtime, respond: AsyncRespond, response_url: str, answer: str, *, outage: bool
 ) -> None:
     """Queue `answer` to the presser; while the database is away, post it at once."""

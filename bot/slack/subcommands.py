@@ -21,7 +21,7 @@ from bot.config.duration import format_duration
 from bot.core.escaping import escape
 from bot.incidents.errors import UserError
 from bot.runtime import Runtime
-from bot.slack import declaring, looking, working
+from bot.slack import declaring, deploys, looking, rollback, runbooks, working
 from bot.slack.errors import explain
 from bot.slack.invocation import Handler, Invocation, Reply, UsageError
 from bot.slack.parsing import parse_slack_id, parse_trigger_id, split
@@ -68,6 +68,13 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("list", ANYWHERE, "", "open incidents", looking.listed),
     Subcommand("show", ANYWHERE, "INC-<n>", "one incident with its timeline", looking.show),
     Subcommand("oncall", ANYWHERE, "[team]", "who is on call now and next", looking.oncall),
+    Subcommand(
+        "deploys",
+        ANYWHERE,
+        "[service]",
+        "the last ten deploys and the rollback target",
+        deploys.deploys,
+    ),
     Subcommand("help", ANYWHERE, "", "this list", _help),
     Subcommand(
         "ack",
@@ -88,9 +95,19 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("note", IN_CHANNEL, "<text>", "add a timeline entry", working.note),
     Subcommand("page", IN_CHANNEL, "<team or @user>", "page someone now", working.page),
     Subcommand("escalate", IN_CHANNEL, "", "page the next escalation level now", working.escalate),
+    Subcommand(
+        "runbook", IN_CHANNEL, "[name]", "post the matching (or named) runbook", runbooks.show
+    ),
     Subcommand("mitigated", IN_CHANNEL, "", "impact contained", working.mitigated),
     Subcommand(
         "resolve", IN_CHANNEL, "[summary]", "close it and post the summary", working.resolved
+    ),
+    Subcommand(
+        "rollback",
+        IN_CHANNEL,
+        "[service]",
+        "roll the service back to its previous version (asks to confirm)",
+        rollback.rollback_command,
     ),
 )
 BY_NAME = {sub.name: sub for sub in SUBCOMMANDS}

@@ -33,7 +33,7 @@ def test_declare_p1_opens_channel_pins_main_message_and_pages_owning_team(
     labels = [
         e["text"]["text"] for b in main.blocks if b["type"] == "actions" for e in b["elements"]
     ]
-    assert labels == ["Acknowledge", "Escalate", "Resolve"]
+    assert labels == ["Acknowledge", "Escalate", "Resolve", "Runbook"]  # a runbook fits
     fake.wait_for(lambda: (channel, main.ts) in fake.pins)
     dm = fake.wait_for(lambda: fake.dms_to("U01MLLEAD"))[0]
     assert "INC-1" in dm.text

@@ -134,3 +134,15 @@ def test_durations_read_as_the_two_largest_units() -> None:
     """`ago` keeps the two most significant units."""
     assert ago(timedelta(days=2, hours=4, minutes=5)) == "2d 4h"
     assert ago(timedelta(seconds=0)) == "0s"
+
+
+def test_the_main_message_warns_when_the_services_rollback_drills_need_attention(
+    config: Config,
+) -> None:
+    """A failed or overdue drill is a warning line on the main message of its service."""
+    incident = _incident(service="checkout-assistant")
+    _, blocks = main_message(incident, config, drill_warning="the last rollback drill failed")
+    shown = str([block.to_dict() for block in blocks])
+    assert ":warning: checkout-assistant: the last rollback drill failed" in shown
+    _, quiet = main_message(incident, config)
+    assert ":warning:" not in str([block.to_dict() for block in quiet])

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.delivery.effects import channel, posts, refresh, respond
+from bot.delivery.effects import channel, posts, refresh, respond, runbook, webhook
 from bot.delivery.retry import DeliveryError
 from bot.delivery.slack import Claimed, Followup, Slack
 
@@ -35,8 +35,14 @@ EFFECTS: Mapping[str, Effect] = {
     "notice": posts.notice,
     "refresh": refresh.refresh,
     "respond": respond.respond,
+    "runbook": runbook.post_part,
+    "runbook_refresh": runbook.refresh_steps,
+    "runbook_review": runbook.remind_review,
+    "rollback_webhook": webhook.rollback_webhook,
+    "rollback_report": webhook.rollback_report,
 }
 
 GIVEN_UP: Mapping[str, GivenUp] = {
     "page": posts.page_given_up,
+    "rollback_webhook": webhook.rollback_given_up,
 }

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from bot.delivery.effects.versions import shown_drill_warning, shown_versions
 from bot.delivery.retry import DeliveryError, MootError, PermanentError
 from bot.delivery.slack import Claimed, Followup, Slack
 from bot.incidents.undelivered import page_undelivered
@@ -20,7 +21,14 @@ async def post_main(slack: Slack, claimed: Claimed) -> Followup | None:
     incident, channel = claimed.need_channel()
     if claimed.shown("main"):
         return None
-    text, blocks = main_message(incident, slack.config)
+    versions = await shown_versions(slack, incident)
+    text, blocks = main_message(
+        incident,
+        slack.config,
+        versions=versions,
+        runbooks=slack.runbooks,
+        drill_warning=await shown_drill_warning(slack, incident),
+    )
     return await slack.post_shown(
         claimed, incident, role="main", channel=channel, text=text, blocks=blocks
     )
@@ -46,7 +54,15 @@ async def mirror(slack: Slack, claimed: Claimed) -> Followup | None:
     channel, role = str(payload["channel"]), str(payload["role"])
     if claimed.shown(role, channel):
         return None
-    text, blocks = main_message(incident, slack.config, channel_id=incident.channel_id)
+    versions = await shown_versions(slack, incident)
+    text, blocks = main_message(
+        incident,
+        slack.config,
+        channel_id=incident.channel_id,
+        versions=versions,
+        runbooks=slack.runbooks,
+        drill_warning=await shown_drill_warning(slack, incident),
+    )
     return await slack.post_shown(
         claimed, incident, role=role, channel=channel, text=text, blocks=blocks
     )

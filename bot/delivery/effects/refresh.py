@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from functools import partial
 
+from bot.core.deploys import Target
+from bot.delivery.effects.versions import shown_drill_warning, shown_versions
 from bot.delivery.slack import Claimed, Followup, Slack
 from bot.delivery.slack_calls import SlackCallError
 from bot.messages.incident import main_message, page_message
@@ -16,7 +18,10 @@ async def refresh(slack: Slack, claimed: Claimed) -> Followup | None:
     with the claim; the settling transaction records the revisions shown."""
     incident = claimed.need_incident()
     updated: list[int] = []
+    versions: Target | None = None  # read once, for the first main message or copy
     for message in claimed.messages:
+        if message.role.startswith("runbook:"):
+            continue  # a posted runbook shows its steps, not the incident (`runbook_refresh`)
         if message.revision >= incident.revision:
             continue
         if message.role == "page":
@@ -32,7 +37,16 @@ async def refresh(slack: Slack, claimed: Claimed) -> Followup | None:
             )
         else:
             link = None if message.role == "main" else incident.channel_id
-            text, blocks = main_message(incident, slack.config, channel_id=link)
+            if versions is None:
+                versions = await shown_versions(slack, incident) or Target(None, None)
+            text, blocks = main_message(
+                incident,
+                slack.config,
+                channel_id=link,
+                versions=versions,
+                runbooks=slack.runbooks,
+                drill_warning=await shown_drill_warning(slack, incident),
+            )
         try:
             await slack.call(
                 "chat.update", channel=message.channel, ts=message.ts, text=text, blocks=blocks

@@ -1,0 +1,1 @@
+"""`POST /hooks/*`: reports from pipelines and monitoring, authenticated, then recorded."""
