@@ -13,6 +13,7 @@ The last drill is the service's latest dry-run `Rollback` row.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -125,6 +126,31 @@ def fire_drill(
     hook = rollback_hook(config, service)
     known = rollback_target(history(session, service=service, environment=hook.environment))
     plan = Plan(service, hook.environment, known.current, known.target)
+    if plan.target is None:
+        # Nothing to go back to: the drill fails here, and no webhook is sent.
+        session.add(
+            Rollback(
+                service=service,
+                environment=hook.environment,
+                from_version=plan.current,
+                requested_by=DRILLER,
+                reason="scheduled rollback drill",
+                dry_run=True,
+                webhook_id=f"msg_{secrets.token_urlsafe(18)}",
+                state="failed",
+                requested_at=now,
+                finished_at=now,
+                message="not sent: fewer than two deploys reported, nothing to roll back to",
+            )
+        )
+        add_deadline(
+            session,
+            key=drill_key(service),
+            kind=DRILL,
+            due_at=now + every,
+            data={"service": service},
+        )
+        return
     insert_rollback(
         session,
         plan,

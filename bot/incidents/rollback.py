@@ -14,14 +14,15 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 from sqlmodel import Session, col
 
 from bot.config.model import Config
 from bot.config.model import Rollback as RollbackHook
 from bot.core.deploys import rollback_target
+from bot.core.escaping import escape
 from bot.core.rollback import may_roll_back, truncated, who_may_roll_back
 from bot.incidents.changes import id_of, open_for_change
 from bot.incidents.errors import UserError
@@ -31,7 +32,7 @@ from bot.store.db import db_now
 from bot.store.deploys import history
 from bot.store.incidents import get_incident
 from bot.store.outbox import Message, enqueue
-from bot.store.tables import AuditRecord, Incident, Rollback
+from bot.store.tables import AuditRecord, Deploy, Incident, Rollback
 
 KIND = "rollback_webhook"  # the outbox effect that sends the signed webhook
 REPORT = "rollback_report"  # the outbox effect that tells a drill's outcome to a team
@@ -70,7 +71,7 @@ def rollback_hook(config: Config, service: str) -> RollbackHook:
     found = config.services.get(service)
     if found is None:
         known = ", ".join(f"`{name}`" for name in config.services) or "none"
-        raise UserError(f"There is no service `{service}` in the config (known: {known}).")
+        raise UserError(f"There is no service `{escape(service)}` in the config (known: {known}).")
     if found.rollback is None:
         raise UserError(
             f"`{service}` has no rollback webhook. Add `rollback: {{url: ..., secret_env: ...}}`"
@@ -95,10 +96,17 @@ def _incident_service(config: Config, incident: Incident, service: str | None) -
     return chosen
 
 
+def _lead(incident: Incident, service: str) -> str | None:
+    """The incident lead, who may roll back the incident's own service only: anyone can
+    make themselves lead of some incident, and must not gain every service by it."""
+    return incident.lead if service == incident.service else None
+
+
 def _refused(
     session: Session, config: Config, incident: Incident, *, user: str, service: str, now: datetime
 ) -> Refusal:
-    allowed = who_may_roll_back(config, area=config.services[service].area, lead=incident.lead)
+    area = config.services[service].area
+    allowed = who_may_roll_back(config, area=area, lead=_lead(incident, service))
     audit(
         session,
         at=now,
@@ -113,7 +121,7 @@ def _refused(
 
 def _may(config: Config, incident: Incident, *, user: str, service: str) -> bool:
     area = config.services[service].area
-    return may_roll_back(config, area=area, lead=incident.lead, user=user)
+    return may_roll_back(config, area=area, lead=_lead(incident, service), user=user)
 
 
 def prepare(
@@ -153,9 +161,10 @@ def start(
     rollback_hook(config, service)
     if not _may(config, incident, user=user, service=service):
         return _refused(session, config, incident, user=user, service=service, now=now)
-    if running_of(session, incident_id=incident_id) is not None:
-        raise AlreadyRunningError
     plan = plan_for(session, config, service)
+    lock_service(session, service)
+    if in_flight(session, service=service, environment=plan.environment, now=now) is not None:
+        raise AlreadyRunningError
     if plan.target is None:
         raise UserError(f"`{service}` has no previous version to roll back to.", field="reason")
     if (plan.current, plan.target) != (shown.current, shown.target):
@@ -224,12 +233,38 @@ def insert_rollback(
     return row
 
 
-def running_of(session: Session, *, incident_id: int) -> Rollback | None:
-    """The incident's rollback still running, if any."""
+IN_FLIGHT = timedelta(hours=1)  # how long a rollback answered 2xx waits for its deploy
+
+
+def lock_service(session: Session, service: str) -> None:
+    """Serialise rollbacks of `service` until the transaction ends: two incidents of one
+    service may ask at once. (SQLite has one writer at a time already.)"""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"rollback:{service}"}
+        )
+
+
+def in_flight(
+    session: Session, *, service: str, environment: str, now: datetime
+) -> Rollback | None:
+    """A rollback of this service and environment still under way, from any incident:
+    its webhook running, or answered 2xx within `IN_FLIGHT` and its deploy not reported
+    yet (until then the versions still read as before it, and a second click would send
+    the same rollback again)."""
+    linked = select(col(Deploy.rollback_id)).where(col(Deploy.rollback_id).is_not(None))
     return (
         session.execute(
             select(Rollback).where(
-                col(Rollback.incident_id) == incident_id, col(Rollback.state) == "running"
+                col(Rollback.service) == service,
+                col(Rollback.environment) == environment,
+                col(Rollback.dry_run).is_(False),
+                (col(Rollback.state) == "running")
+                | (
+                    (col(Rollback.state) == "succeeded")
+                    & (col(Rollback.requested_at) > now - IN_FLIGHT)
+                    & col(Rollback.id).not_in(linked)
+                ),
             )
         )
         .scalars()

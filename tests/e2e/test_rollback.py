@@ -17,6 +17,7 @@ from sqlmodel import Session, col
 from bot.config.model import Config
 from bot.config.model import Rollback as RollbackHook
 from bot.delivery import retry
+from bot.delivery.effects import webhook
 from bot.sandbox.fake import FakeSlack, Message
 from bot.store.db import Store
 from bot.store.tables import AuditRecord, Deploy, Rollback
@@ -303,6 +304,63 @@ def test_a_second_confirmation_while_one_is_running_starts_nothing(
     receiver.release()
     assert ended(fake, store).state == "succeeded"
     assert len(receiver.requests) == 1
+
+
+def test_a_succeeded_rollback_whose_deploy_is_not_reported_yet_blocks_a_second_one(
+    app: Firebell, fake: FakeSlack, store: Store, incident: Declared, receiver: Receiver
+) -> None:
+    """Answered 2xx, its deploy not reported: the versions still read v2 to v1, so a
+    second confirmation (from another incident too) would send the same rollback."""
+    confirm(app, fake, incident)
+    submit(app)
+    assert ended(fake, store).state == "succeeded"
+    other = declare(app, fake, store, f"P2 Still wrong prices service:{SERVICE}")
+    confirm(app, fake, other, user="U01MLLEAD")
+
+    answer = submit(app, user="U01MLLEAD")
+
+    assert "already running" in json.dumps(answer)
+    assert len(rollbacks(store)) == 1
+    assert len(receiver.requests) == 1
+
+
+def test_the_lead_of_another_incident_may_not_roll_back_this_service(
+    app: Firebell, fake: FakeSlack, store: Store, incident: Declared, receiver: Receiver
+) -> None:
+    """Anyone may make themselves lead of some incident: that gives them its own service
+    only, never every service with a rollback."""
+    other = declare(app, fake, store, "P2 Disk filling up area:infra")
+    app.slack.command("lead <@U01PL1>", user_id="U01PL1", channel_id=other.channel)
+
+    answer = answer_text(
+        app.slack.command(f"rollback {SERVICE}", user_id="U01PL1", channel_id=other.channel)
+    )
+
+    assert "may roll back" in answer
+    assert fake.opened_views(FORM) == []
+    assert [r.actor for r in audits(store, "rollback.refused")] == ["U01PL1"]
+    assert receiver.requests == []
+
+
+def test_a_rollback_not_taken_within_its_patience_is_given_up_not_sent(
+    *,
+    app: Firebell,
+    fake: FakeSlack,
+    store: Store,
+    incident: Declared,
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A click older than the patience (ten minutes; here none) is never sent late."""
+    monkeypatch.setattr(webhook, "PATIENCE", timedelta(0))
+    confirm(app, fake, incident)
+    submit(app)
+
+    row = ended(fake, store)
+
+    assert row.state == "failed"
+    assert "not sent" in row.message
+    assert receiver.requests == []
 
 
 def test_a_rollback_confirmed_before_a_stop_is_delivered_after_the_restart_with_its_id(

@@ -16,7 +16,7 @@ from bot.incidents.drills import DRILL, drill_key, drill_status, drill_warnings,
 from bot.incidents.rollback import finish
 from bot.store.db import Store
 from bot.store.deadlines import cancel_deadline
-from bot.store.tables import OutboxMessage, Rollback
+from bot.store.tables import Deploy, OutboxMessage, Rollback
 from tests.conftest import ROOT
 from tests.usecases.conftest import START, ManualClock
 from tests.usecases.steps import fire, pending, together
@@ -37,6 +37,28 @@ def drilling(config: Config) -> Config:
         }
     )
     return config.model_copy(update={"services": {**config.services, SERVICE: service}})
+
+
+@pytest.fixture(autouse=True)
+def history(db: Store) -> None:
+    """Two deploys of the checkout assistant in production: a drill has a target."""
+
+    def add(session: Session) -> None:
+        for n, version in enumerate(("v1", "v2")):
+            at = START - timedelta(days=2 - n)
+            fingerprint = f"drill-history-{n}".ljust(64, "0")
+            session.add(
+                Deploy(
+                    service=SERVICE,
+                    environment="production",
+                    version=version,
+                    at=at,
+                    received_at=at,
+                    fingerprint=fingerprint,
+                )
+            )
+
+    db.call(add)
 
 
 def _rows(db: Store, table: type[Rollback] | type[OutboxMessage]) -> list:  # type: ignore[type-arg]
@@ -148,3 +170,18 @@ def test_drills_without_a_success_within_twice_the_interval_are_overdue(
     [line] = db.call(drill_warnings, drilling)
     assert "overdue" in line
     assert "twice the interval" in line
+
+
+def test_a_drill_with_nothing_to_roll_back_to_fails_and_sends_nothing(
+    db: Store, drilling: Config
+) -> None:
+    """Fewer than two deploys: the drill is a failure on record, no webhook is queued."""
+    db.call(lambda s: s.execute(Deploy.__table__.delete()))  # type: ignore[attr-defined]
+    db.call(schedule_drills, drilling)
+    fire(db, drilling)
+
+    [row] = _rows(db, Rollback)
+    assert (row.dry_run, row.state) == (True, "failed")
+    assert "nothing to roll back to" in row.message
+    assert [m for m in _rows(db, OutboxMessage) if m.kind == "rollback_webhook"] == []
+    assert [d.due_at for d in pending(db) if d.kind == DRILL] == [START + EVERY]

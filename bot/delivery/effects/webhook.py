@@ -14,13 +14,14 @@ import asyncio
 import json
 import os
 import time
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
 import httpx
 from sqlmodel import Session
 
+from bot.config.duration import format_duration
 from bot.delivery.retry import DeliveryError, PermanentError, TimedOutError, TransientError
 from bot.delivery.slack import Claimed, Followup, Slack
 from bot.incidents.rollback import finish, get_rollback
@@ -30,6 +31,9 @@ from bot.webhooks.standard import SecretError, signed_headers
 
 CONNECT_TIMEOUT = 5.0  # seconds to connect to the receiver
 TOTAL_TIMEOUT = 15.0  # seconds the whole request may take, answer included
+# A rollback not taken by then is given up, not sent: an hour-old click may no longer
+# be what the responders want (they may have fixed forward since).
+PATIENCE = timedelta(minutes=10)
 
 
 def body_of(row: Rollback, incident_ref: str | None) -> bytes:
@@ -83,6 +87,14 @@ async def rollback_webhook(slack: Slack, claimed: Claimed) -> Followup | None:
             claimed,
             succeeded=False,
             message=f"not sent: the signing secret's environment variable {name} is not set",
+        )
+    waited = datetime.now(UTC) - row.requested_at
+    if waited > PATIENCE:
+        return _ended(
+            claimed,
+            succeeded=False,
+            message=f"not sent: the receiver did not take it within {format_duration(PATIENCE)}"
+            " of the confirmation; roll back again if it is still wanted",
         )
     body = body_of(row, claimed.incident.ref if claimed.incident else None)
     try:
