@@ -243,6 +243,27 @@ def test_a_5xx_is_retried_with_the_same_webhook_id_until_it_succeeds(
     assert all(r.verified for r in receiver.requests)
 
 
+def test_a_receiver_slower_than_the_timeout_is_tried_again_with_the_same_webhook_id(
+    *,
+    app: Firebell,
+    fake: FakeSlack,
+    store: Store,
+    incident: Declared,
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An answer later than the total timeout counts as none: the next try succeeds."""
+    monkeypatch.setattr(webhook, "TOTAL_TIMEOUT", 0.5)
+    receiver.answers = [("slow", 2.0, 200), 200]
+    confirm(app, fake, incident)
+    submit(app)
+
+    row = ended(fake, store, timeout=20)
+    assert row.state == "succeeded"
+    assert len(receiver.requests) == 2
+    assert {r.headers["webhook-id"] for r in receiver.requests} == {row.webhook_id}
+
+
 def test_a_4xx_is_final(
     app: Firebell, fake: FakeSlack, store: Store, incident: Declared, receiver: Receiver
 ) -> None:
