@@ -114,6 +114,14 @@ class Slack:
         """Call a Web API method (see `slack_calls.call` for its errors)."""
         return await call(self.client, method, **params)
 
+    async def update(self, channel: str, ts: str, text: str, blocks: Any) -> None:
+        """Replace a message's text and blocks; one deleted meanwhile is left alone."""
+        try:
+            await self.call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)
+        except SlackCallError as err:
+            if err.code not in ("message_not_found", "cant_update_message"):
+                raise
+
     async def bot_user(self) -> str:
         """The bot's own user ID (cached)."""
         if self._bot_user is None:

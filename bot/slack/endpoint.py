@@ -32,6 +32,7 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from bot.hooks.edge import read_at_most
 from bot.logs import printable
 from bot.slack.shapes import Fields, MalformedRequestError, read_request
 from bot.slack.signature import unsigned_reason
@@ -52,7 +53,7 @@ def slack_endpoint(
         raise ValueError("an empty signing secret would accept any request")
 
     async def slack_events(request: Request) -> Response:
-        body = await _read_at_most(request, MAX_BODY)
+        body = await read_at_most(request, MAX_BODY)
         if body is None:
             _refused(request, 413, f"body over {MAX_BODY} bytes")
             return PlainTextResponse("request body too large", status_code=413)
@@ -115,21 +116,6 @@ def _kind(fields: Fields) -> str:
     if isinstance(event, dict):
         return f"{kind} {printable(str(event.get('type')), 40)}"
     return kind
-
-
-async def _read_at_most(request: Request, limit: int) -> bytes | None:
-    """The body, or None if it is longer than `limit` (read no further than that)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _is_ssl_check(body: bytes) -> bool:

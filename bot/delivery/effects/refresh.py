@@ -8,7 +8,6 @@ from functools import partial
 from bot.core.deploys import Target
 from bot.delivery.effects.versions import shown_drill_warning, shown_versions
 from bot.delivery.slack import Claimed, Followup, Slack
-from bot.delivery.slack_calls import SlackCallError
 from bot.messages.incident import main_message, page_message
 from bot.store.messages import mark_revisions
 
@@ -47,13 +46,7 @@ async def refresh(slack: Slack, claimed: Claimed) -> Followup | None:
                 runbooks=slack.runbooks,
                 drill_warning=await shown_drill_warning(slack, incident),
             )
-        try:
-            await slack.call(
-                "chat.update", channel=message.channel, ts=message.ts, text=text, blocks=blocks
-            )
-        except SlackCallError as err:
-            if err.code not in ("message_not_found", "cant_update_message"):
-                raise
+        await slack.update(message.channel, message.ts, text, blocks)
         assert message.id is not None  # noqa: S101 - read from the database
         updated.append(message.id)
     if not updated:

@@ -13,7 +13,6 @@ from datetime import date, timedelta
 
 from bot.delivery.retry import PermanentError
 from bot.delivery.slack import Claimed, Followup, Slack
-from bot.delivery.slack_calls import SlackCallError
 from bot.messages.runbooks import review_reminder, runbook_part, shows_steps
 from bot.runbooks import Runbook
 from bot.store.runbook_steps import ticked_steps
@@ -78,13 +77,7 @@ async def refresh_steps(slack: Slack, claimed: Claimed) -> None:
         if rendered is None:
             continue  # the runbook has fewer steps now: that copy keeps what it showed
         text, blocks = rendered
-        try:
-            await slack.call(
-                "chat.update", channel=message.channel, ts=message.ts, text=text, blocks=blocks
-            )
-        except SlackCallError as err:
-            if err.code not in ("message_not_found", "cant_update_message"):
-                raise
+        await slack.update(message.channel, message.ts, text, blocks)
 
 
 async def remind_review(slack: Slack, claimed: Claimed) -> None:
