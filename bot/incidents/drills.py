@@ -3,12 +3,12 @@ on that schedule, its outcome told to the area's Responsible team.
 
 Each service's schedule is one deadline row of no incident, key
 `rollback:<service>:drill`. `schedule_drills` runs at start-up: where no row is
-pending it adds one due `drill_every` after the latest drill, or at once for a service
-never drilled (a rollback path nobody has tried is the one to find broken before an
-incident needs it). Replicas starting together race for the pending key's unique
-index; the loser keeps the winner's row. A pending row of a service that no longer
-drills is cancelled. Firing sends the drill and plans the next one `drill_every` on.
-The last drill is the service's latest dry-run `Rollback` row.
+pending it adds one due `drill_every` after the latest drill, or soon after start-up
+(`FIRST_DRILL_AFTER`) for a service never drilled (a rollback path nobody has tried is
+the one to find broken before an incident needs it). Replicas starting together race
+for the pending key's unique index; the loser keeps the winner's row. A pending row of
+a service that no longer drills is cancelled. Firing sends the drill and plans the next
+one `drill_every` on. The last drill is the service's latest dry-run `Rollback` row.
 """
 
 from __future__ import annotations
@@ -34,6 +34,12 @@ from bot.store.tables import Deadline, Incident, Rollback
 
 DRILL = "rollback_drill"  # the deadline kind
 DRILLER = "firebell"  # who a drill is requested by
+
+
+# A service never drilled is drilled this long after start-up (or after `drill_every`
+# if that is shorter): its pipeline may report its deploys moments after firebell first
+# starts, and a drill before then would fail for want of a version to go back to.
+FIRST_DRILL_AFTER = timedelta(minutes=1)
 
 
 def drill_key(service: str) -> str:
@@ -97,7 +103,8 @@ def schedule_drills(session: Session, config: Config) -> int:
         if every is None or pending_deadline(session, key=drill_key(service)) is not None:
             continue
         last = last_drill(session, service=service)
-        due = now if last is None else max(last.requested_at + every, now)
+        first = now + min(FIRST_DRILL_AFTER, every)
+        due = first if last is None else max(last.requested_at + every, now)
         if _plan(session, service, due):
             added += 1
     return added

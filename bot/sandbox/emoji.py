@@ -26,6 +26,7 @@ EMOJI = {
     "large_yellow_circle": "🟡",
     "link": "🔗",
     "mega": "📣",
+    "package": "📦",
     "memo": "📝",
     "pushpin": "📌",
     "red_circle": "🔴",

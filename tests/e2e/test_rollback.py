@@ -18,6 +18,7 @@ from bot.config.model import Config
 from bot.config.model import Rollback as RollbackHook
 from bot.delivery import retry
 from bot.delivery.effects import webhook
+from bot.incidents import drills
 from bot.sandbox.fake import FakeSlack, Message
 from bot.store.db import Store
 from bot.store.tables import AuditRecord, Deploy, Rollback
@@ -414,14 +415,18 @@ def test_a_rollback_confirmed_before_a_stop_is_delivered_after_the_restart_with_
 
 
 def test_a_drill_is_sent_as_a_dry_run_at_start_up_and_reported_to_the_responsible_team(
+    *,
     launch: Callable[[Config], Firebell],
     rollback_config: Config,
     fake: FakeSlack,
     store: Store,
     receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """`drill_every` on a never-drilled service: a verified dry run goes out at once, and
-    the ML team (no channel of its own) gets the outcome by DM."""
+    """`drill_every` on a never-drilled service: a verified dry run goes out soon after
+    start-up (here at once), and the ML team (no channel of its own) gets the outcome by
+    DM."""
+    monkeypatch.setattr(drills, "FIRST_DRILL_AFTER", timedelta(0))
     deployed(store, "v1", "v2")
     service = rollback_config.services[SERVICE]
     assert service.rollback is not None

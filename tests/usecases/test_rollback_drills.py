@@ -12,7 +12,15 @@ from sqlmodel import Session, col
 from bot.config.model import Config
 from bot.config.model import Rollback as RollbackHook
 from bot.core.plan import check
-from bot.incidents.drills import DRILL, drill_key, drill_status, drill_warnings, schedule_drills
+from bot.incidents import drills
+from bot.incidents.drills import (
+    DRILL,
+    FIRST_DRILL_AFTER,
+    drill_key,
+    drill_status,
+    drill_warnings,
+    schedule_drills,
+)
 from bot.incidents.rollback import finish
 from bot.store.db import Store
 from bot.store.deadlines import cancel_deadline
@@ -37,6 +45,13 @@ def drilling(config: Config) -> Config:
         }
     )
     return config.model_copy(update={"services": {**config.services, SERVICE: service}})
+
+
+@pytest.fixture(autouse=True)
+def drill_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A never-drilled service is drilled at start-up, not a minute on (one test says
+    what the minute is for)."""
+    monkeypatch.setattr(drills, "FIRST_DRILL_AFTER", timedelta(0))
 
 
 @pytest.fixture(autouse=True)
@@ -65,13 +80,19 @@ def _rows(db: Store, table: type[Rollback] | type[OutboxMessage]) -> list:  # ty
     return list(db.call(lambda s: list(s.execute(select(table).order_by(col(table.id))).scalars())))
 
 
-def test_replicas_starting_together_plan_one_drill_due_at_once(db: Store, drilling: Config) -> None:
-    """Three start-ups at one instant leave one pending row, due now (never drilled)."""
+def test_replicas_starting_together_plan_one_drill_due_at_once(
+    db: Store, drilling: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three start-ups at one instant leave one pending row, due a minute on (never
+    drilled: its pipeline may report its deploys first)."""
+    monkeypatch.setattr(drills, "FIRST_DRILL_AFTER", FIRST_DRILL_AFTER)
     together(*(lambda: db.call(schedule_drills, drilling) for _ in range(3)))
     db.call(schedule_drills, drilling)
 
     rows = [d for d in pending(db) if d.kind == DRILL]
-    assert [(d.key, d.due_at, d.incident_id) for d in rows] == [(drill_key(SERVICE), START, None)]
+    assert [(d.key, d.due_at, d.incident_id) for d in rows] == [
+        (drill_key(SERVICE), START + FIRST_DRILL_AFTER, None)
+    ]
 
 
 def test_a_drill_fires_a_dry_run_with_its_webhook_and_plans_the_next(
