@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -133,6 +134,28 @@ def _parser() -> argparse.ArgumentParser:
     )
     manifest.set_defaults(func=_manifest)
 
+    report = sub.add_parser(
+        "report",
+        help="print response metrics (MTTA, MTTR, deadlines met) of recent incidents",
+        description="Print the time to acknowledge, mitigate and resolve (count, median, "
+        "p90, mean), the share of response deadlines met and the escalation steps of the "
+        "incidents declared in the period: over all of them, then per severity, area, "
+        "service and ISO week (UTC).",
+        epilog=EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    report.add_argument(
+        "--since",
+        type=_since,
+        metavar="DURATION",
+        default="30d",
+        help="how far back to look, a duration like 30d, 2w or 12h (default 30d)",
+    )
+    report.add_argument(
+        "--json", action="store_true", help="print JSON (durations in seconds) instead"
+    )
+    report.set_defaults(func=_report)
+
     sub.add_parser(
         "secret",
         help="print a fresh whsec_ signing secret",
@@ -190,6 +213,16 @@ def _serve(args: argparse.Namespace) -> int:
     from bot.serve_command import serve_command  # noqa: PLC0415 - keep `firebell --help` fast
 
     return serve_command(args)
+
+
+def _since(text: str) -> timedelta:
+    """`--since`: a duration as the config writes them (`30d`, `2w`, `12h`)."""
+    from bot.config.duration import parse_duration  # noqa: PLC0415
+
+    try:
+        return parse_duration(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _speed(text: str) -> float:
@@ -262,4 +295,24 @@ def _secret(_: argparse.Namespace) -> int:
     from bot.webhooks.standard import new_secret  # noqa: PLC0415
 
     print(new_secret())
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from bot.reports.report import as_json, as_table, report_rows  # noqa: PLC0415
+    from bot.store.db import Store, db_now, make_engine  # noqa: PLC0415
+    from bot.store.reports import incidents_since  # noqa: PLC0415
+
+    store = Store(make_engine(settings_from_environment().database_url), workers=1)
+    try:
+        with store.transaction() as session:
+            now = db_now(session)
+            since = now - args.since
+            rows = report_rows(incidents_since(session=session, since=since), since=since, now=now)
+    finally:
+        store.dispose()
+    if args.json:
+        print(json.dumps(as_json(rows, since=since, now=now), indent=2))
+    else:
+        print(as_table(rows))
     return 0

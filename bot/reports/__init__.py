@@ -1,0 +1,1 @@
+"""Reports over stored incidents: response metrics, and later postmortems and reviews."""
