@@ -178,8 +178,8 @@ async def _background(
             await delivery
 
         stack.push_async_callback(stop_delivery)
-        await _plan_reviews(runtime, firing)
-        await _plan_drills(runtime, firing)
+        await _plan(firing, "the runbooks' review reminders", schedule_reviews, runtime.runbooks)
+        await _plan(firing, "the rollback drills", schedule_drills, runtime.config)
         clock = _deadline_clock(runtime, firing, on_fired=worker.wake, tuning=tuning)
         stack.callback(clock.stop)
 
@@ -194,23 +194,14 @@ async def _background(
         yield worker
 
 
-async def _plan_reviews(runtime: Runtime, store: Store) -> None:
-    """Plan the runbooks' review reminders before the clock starts; a database away or
-    not migrated at start-up leaves them to the next start (logged), not start-up failed
-    (`/readyz` tells what is wrong with the database)."""
+async def _plan(store: Store, what: str, schedule: Callable[..., object], *args: object) -> None:
+    """Plan the schedules of no incident (`what`) before the clock starts; a database
+    away or not migrated at start-up leaves them to the next start (logged), not
+    start-up failed (`/readyz` tells what is wrong with the database)."""
     try:
-        await store.run(schedule_reviews, runtime.runbooks)
+        await store.run(schedule, *args)
     except DBAPIError as err:
-        log.warning("could not plan the runbooks' review reminders: %s", describe(err))
-
-
-async def _plan_drills(runtime: Runtime, store: Store) -> None:
-    """Plan the services' rollback drills before the clock starts; a database away or
-    not migrated at start-up leaves them to the next start (logged), as `_plan_reviews`."""
-    try:
-        await store.run(schedule_drills, runtime.config)
-    except DBAPIError as err:
-        log.warning("could not plan the rollback drills: %s", describe(err))
+        log.warning("could not plan %s: %s", what, describe(err))
 
 
 def _delivery_worker(

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.delivery.effects.versions import shown_drill_warning, shown_versions
+from bot.delivery.effects.versions import shown_facts
 from bot.delivery.retry import DeliveryError, MootError, PermanentError
 from bot.delivery.slack import Claimed, Followup, Slack
 from bot.incidents.undelivered import page_undelivered
@@ -21,13 +21,13 @@ async def post_main(slack: Slack, claimed: Claimed) -> Followup | None:
     incident, channel = claimed.need_channel()
     if claimed.shown("main"):
         return None
-    versions = await shown_versions(slack, incident)
+    shown = await shown_facts(slack, incident)
     text, blocks = main_message(
         incident,
         slack.config,
-        versions=versions,
+        versions=shown.versions,
         runbooks=slack.runbooks,
-        drill_warning=await shown_drill_warning(slack, incident),
+        drill_warning=shown.drill_warning,
     )
     return await slack.post_shown(
         claimed, incident, role="main", channel=channel, text=text, blocks=blocks
@@ -54,14 +54,14 @@ async def mirror(slack: Slack, claimed: Claimed) -> Followup | None:
     channel, role = str(payload["channel"]), str(payload["role"])
     if claimed.shown(role, channel):
         return None
-    versions = await shown_versions(slack, incident)
+    shown = await shown_facts(slack, incident)
     text, blocks = main_message(
         incident,
         slack.config,
         channel_id=incident.channel_id,
-        versions=versions,
+        versions=shown.versions,
         runbooks=slack.runbooks,
-        drill_warning=await shown_drill_warning(slack, incident),
+        drill_warning=shown.drill_warning,
     )
     return await slack.post_shown(
         claimed, incident, role=role, channel=channel, text=text, blocks=blocks

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from functools import partial
 
-from bot.core.deploys import Target
-from bot.delivery.effects.versions import shown_drill_warning, shown_versions
+from bot.delivery.effects.versions import Shown, shown_facts
 from bot.delivery.slack import Claimed, Followup, Slack
 from bot.messages.incident import main_message, page_message
 from bot.store.messages import mark_revisions
@@ -17,7 +16,7 @@ async def refresh(slack: Slack, claimed: Claimed) -> Followup | None:
     with the claim; the settling transaction records the revisions shown."""
     incident = claimed.need_incident()
     updated: list[int] = []
-    versions: Target | None = None  # read once, for the first main message or copy
+    shown: Shown | None = None  # read once, for the first main message or copy
     for message in claimed.messages:
         if message.role.startswith("runbook:"):
             continue  # a posted runbook shows its steps, not the incident (`runbook_refresh`)
@@ -36,15 +35,15 @@ async def refresh(slack: Slack, claimed: Claimed) -> Followup | None:
             )
         else:
             link = None if message.role == "main" else incident.channel_id
-            if versions is None:
-                versions = await shown_versions(slack, incident) or Target(None, None)
+            if shown is None:
+                shown = await shown_facts(slack, incident)
             text, blocks = main_message(
                 incident,
                 slack.config,
                 channel_id=link,
-                versions=versions,
+                versions=shown.versions,
                 runbooks=slack.runbooks,
-                drill_warning=await shown_drill_warning(slack, incident),
+                drill_warning=shown.drill_warning,
             )
         await slack.update(message.channel, message.ts, text, blocks)
         assert message.id is not None  # noqa: S101 - read from the database

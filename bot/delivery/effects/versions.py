@@ -3,6 +3,11 @@ posted or refreshed: its service's versions and the state of its rollback drills
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from bot.config.model import Config
 from bot.core.deploys import Target
 from bot.delivery.retry import TransientError
 from bot.delivery.slack import Slack
@@ -12,29 +17,32 @@ from bot.store.outage import is_unreachable
 from bot.store.tables import Incident
 
 
-async def shown_versions(slack: Slack, incident: Incident) -> Target | None:
-    """The current version and rollback target of the incident's service; None for an
-    incident of no service. A database that cannot be reached is a passing failure:
-    the message is sent later, with its versions, rather than now without them."""
+@dataclass(frozen=True)
+class Shown:
+    """The service's current version and rollback target, and why its rollback drills
+    need attention (the last one failed, or they are overdue); None where unknown."""
+
+    versions: Target | None = None
+    drill_warning: str | None = None
+
+
+async def shown_facts(slack: Slack, incident: Incident) -> Shown:
+    """What the incident's main message shows of its service, in one read; nothing for
+    an incident of no service. A database that cannot be reached is a passing failure:
+    the message is sent later, with these, rather than now without them."""
     if not incident.service:
-        return None
+        return Shown()
     try:
-        return await slack.store.run(current_target, slack.config, service=incident.service)
+        return await slack.store.run(_read, slack.config, service=incident.service)
     except Exception as err:
         if is_unreachable(err):
             raise TransientError("the database cannot be reached") from err
         raise
 
 
-async def shown_drill_warning(slack: Slack, incident: Incident) -> str | None:
-    """Why the incident's service's rollback drills need attention (the last one failed,
-    or they are overdue); None when they are fine or the service does not drill."""
-    if not incident.service:
-        return None
-    try:
-        status = await slack.store.run(drill_status, slack.config, service=incident.service)
-    except Exception as err:
-        if is_unreachable(err):
-            raise TransientError("the database cannot be reached") from err
-        raise
-    return None if status is None else status.warning
+def _read(session: Session, config: Config, *, service: str) -> Shown:
+    status = drill_status(session, config, service=service)
+    return Shown(
+        versions=current_target(session, config, service=service),
+        drill_warning=None if status is None else status.warning,
+    )
