@@ -5,9 +5,12 @@ Built by `load_settings()` when a command runs, never at import time.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
+from dotenv import dotenv_values
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -110,3 +113,10 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Read settings from the environment and `.env`, with explicit overrides."""
     return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def environment(env_file: Path = Path(".env")) -> Mapping[str, str]:
+    """The variables firebell reads by a name the config gives (`secret_env`): the
+    process environment over the `.env` file, as the settings themselves are read."""
+    found = dotenv_values(env_file) if env_file.is_file() else {}
+    return {**{k: v for k, v in found.items() if v is not None}, **os.environ}

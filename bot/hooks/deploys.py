@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -41,6 +40,7 @@ from bot.hooks.edge import MAX_BODY, bearer_matches, read_at_most, refused
 from bot.incidents.deploys import Report, record_deploy
 from bot.logs import printable
 from bot.runtime import Runtime
+from bot.settings import environment
 from bot.store.outage import is_unreachable
 from bot.webhooks.standard import SecretError, SignatureError, verify
 
@@ -102,11 +102,12 @@ def deploys_hook(
     runtime: Runtime,
     *,
     token: SecretStr | None,
-    environ: Mapping[str, str] = os.environ,
+    environ: Mapping[str, str] | None = None,
     clock: Callable[[], float] = time.time,
 ) -> Endpoint:
     """The endpoint of `POST /hooks/deploys`; the signing secret is read from `environ`
-    once, here."""
+    (by default the environment and `.env`) once, here."""
+    environ = environment() if environ is None else environ
     secret_env = runtime.config.deploys.secret_env
     secret = environ.get(secret_env) if secret_env else None
     if secret_env and not secret:

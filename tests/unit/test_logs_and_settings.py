@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from bot.cli import main
 from bot.logs import SecretMask
-from bot.settings import MissingSettingError, Settings
+from bot.settings import MissingSettingError, Settings, environment
 
 
 def test_tokens_and_configured_secrets_are_masked_in_log_records() -> None:
@@ -63,3 +64,18 @@ def test_unreachable_database_is_a_one_line_message_not_a_traceback(
     err = capsys.readouterr().err
     assert "cannot use the database" in err
     assert "Traceback" not in err
+
+
+def test_a_variable_the_config_names_is_read_from_env_file_unless_the_process_has_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`secret_env: ROLLBACK_SECRET` finds the value in `.env`, as settings do; the
+    process environment wins over the file."""
+    env_file = tmp_path / ".env"
+    env_file.write_text("ROLLBACK_SECRET=whsec_from_file\nOTHER=x\n")
+    monkeypatch.delenv("ROLLBACK_SECRET", raising=False)
+    monkeypatch.setenv("OTHER", "from-process")
+    found = environment(env_file)
+    assert found["ROLLBACK_SECRET"] == "whsec_from_file"
+    assert found["OTHER"] == "from-process"
+    assert "ROLLBACK_SECRET" not in environment(tmp_path / "absent.env")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -26,6 +25,7 @@ from bot.delivery.retry import DeliveryError, PermanentError, TimedOutError, Tra
 from bot.delivery.slack import Claimed, Followup, Slack
 from bot.incidents.rollback import finish, get_rollback
 from bot.messages.rollback import drill_report
+from bot.settings import environment
 from bot.store.tables import Rollback
 from bot.webhooks.standard import SecretError, signed_headers
 
@@ -81,7 +81,8 @@ async def rollback_webhook(slack: Slack, claimed: Claimed) -> Followup | None:
     hook = None if service is None else service.rollback
     if hook is None:
         return _ended(claimed, succeeded=False, message=f"{row.service} has no rollback webhook")
-    if not hook.secret_env or not os.environ.get(hook.secret_env):
+    secret = environment().get(hook.secret_env) if hook.secret_env else None
+    if not hook.secret_env or not secret:
         name = hook.secret_env or "(rollback.secret_env is not set)"
         return _ended(
             claimed,
@@ -98,9 +99,7 @@ async def rollback_webhook(slack: Slack, claimed: Claimed) -> Followup | None:
         )
     body = body_of(row, claimed.incident.ref if claimed.incident else None)
     try:
-        headers = signed_headers(
-            os.environ[hook.secret_env], row.webhook_id, int(time.time()), body
-        )
+        headers = signed_headers(secret, row.webhook_id, int(time.time()), body)
     except SecretError as err:
         return _ended(claimed, succeeded=False, message=f"not sent: {hook.secret_env}: {err}")
     started = time.monotonic()
