@@ -182,6 +182,43 @@ class Service(_Model):
     dashboard: str | None = None
 
 
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+class Review(_Model):
+    """The weekly failure review: where, and when in which time zone (IANA name)."""
+
+    channel: str
+    weekday: Weekday = "monday"
+    time: str = "09:00"  # HH:MM, in `timezone`
+    timezone: str = "UTC"
+
+    @field_validator("weekday", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("time")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError(f"{value!r} is not a time of day: write HH:MM, e.g. 09:30")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: PLC0415
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not a time zone: use an IANA name such as Europe/Berlin or UTC"
+            ) from None
+        return value
+
+
 class Config(_Model):
     """The whole config file."""
 
@@ -194,6 +231,8 @@ class Config(_Model):
     services: dict[str, Service] = Field(default_factory=dict)
     runbooks_url: str | None = None  # where runbooks are read, e.g. a repository folder
     deploys: Deploys = Deploys()
+    templates: str | None = None  # folder of Jinja2 overrides of the shipped templates
+    review: Review | None = None
 
     @field_validator("severities")
     @classmethod

@@ -44,6 +44,7 @@ def check_references(
     channels = _mapping(data.get("channels"))
     for key in ("announcements", "backlog"):
         _check_channel(channels, key, ("channels",), report)
+    _check_channel(_mapping(data.get("review")), "channel", ("review",), report)
 
 
 def _check_user(value: str, path: KeyPath, teams: dict[Any, Any], report: Report) -> None:

@@ -49,14 +49,18 @@ def schedule_response(
 
     Steps already taken stay taken: after a severity change the plan continues after
     `incident.escalation_level`, from the declaration time, so an incident raised to P0
-    after 20 minutes is already late and escalates at once. A `fresh` incident (being
+    after 20 minutes is already late and escalates at once. The response deadline is the
+    one in force: re-planned until acknowledged, kept after. A `fresh` incident (being
     declared) has its deadline already and nothing planned to cancel.
     """
     if not fresh:
         cancel_deadlines(session, incident_id=id_of(incident), kinds=RESPONSE_KINDS)
-        incident.response_deadline = response_deadline(
-            config, incident.severity, incident.declared_at
-        )
+        if incident.acknowledged_at is None:
+            # Once acknowledged, the deadline that counted stays: a later severity
+            # change cannot turn a met deadline into a missed one, or back.
+            incident.response_deadline = response_deadline(
+                config, incident.severity, incident.declared_at
+            )
     if State(incident.state) != State.OPEN:
         return
     schedule = response_schedule(config, incident.severity, incident.declared_at)

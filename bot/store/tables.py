@@ -58,6 +58,11 @@ class Incident(SQLModel, table=True):
     response_deadline: datetime | None = Field(default=None, sa_type=UTCDateTime)
     escalation_level: int = 1
     last_status_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When customers were first and last hurt, and when anyone (or any alert) noticed:
+    # set from the first alert, or by `/incident impact start|end <time>`.
+    impact_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    impact_ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    detected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     channel_name: str = Field(max_length=80)
     channel_id: str | None = Field(default=None, max_length=40, index=True)
     revision: int = 1
@@ -249,3 +254,25 @@ class Rollback(SQLModel, table=True):
     status_code: int | None = None
     duration_ms: int | None = None
     message: str = ""  # the receiver's answer, truncated
+
+
+class FollowUp(SQLModel, table=True):
+    """An action item of an incident (`/incident followup`): what, whose, open or done."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    text: str
+    owner: str = Field(max_length=40, index=True)
+    state: str = Field(default="open", max_length=10)  # open, done
+    created_by: str = Field(max_length=40)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    done_by: str | None = Field(default=None, max_length=40)
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SlackEvent(SQLModel, table=True):
+    """An Events API delivery already handled: Slack retries one by its `event_id`."""
+
+    event_id: str = Field(primary_key=True, max_length=60)
+    kind: str = Field(max_length=60)
+    received_at: datetime = Field(sa_type=UTCDateTime)
