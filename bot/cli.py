@@ -156,6 +156,37 @@ def _parser() -> argparse.ArgumentParser:
     )
     report.set_defaults(func=_report)
 
+    review = sub.add_parser(
+        "review",
+        help="print the weekly failure review of a week",
+        description="Print the weekly failure review the review channel gets: the week's "
+        "incidents by severity and area, deadlines missed, repeat services, rollbacks, open "
+        "follow-ups and the trend against the four weeks before. A week runs Monday to "
+        "Monday in the review's time zone (UTC without a review block in the config).",
+        epilog=EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    review.add_argument(
+        "--week", help="the ISO week, e.g. 2026-W48 (default: the last complete week)"
+    )
+    review.set_defaults(func=_review)
+
+    export = sub.add_parser(
+        "export",
+        help="write the Markdown postmortem of an incident",
+        description="Write the postmortem of an incident as Markdown: what firebell "
+        "recorded (times, response metrics, paging, rollbacks, runbooks, status updates, "
+        "pins, follow-ups, the timeline) and the sections left for the team to write. "
+        "Rendered from the config's `templates` folder if it overrides postmortem.md.j2.",
+        epilog=EXIT_STATUSES + "\nexport also exits with 1 when the database has no such incident",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    export.add_argument("incident", metavar="INC-<n>", help="the incident, e.g. INC-7")
+    export.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write to FILE, not stdout"
+    )
+    export.set_defaults(func=_export)
+
     sub.add_parser(
         "secret",
         help="print a fresh whsec_ signing secret",
@@ -296,6 +327,18 @@ def _secret(_: argparse.Namespace) -> int:
 
     print(new_secret())
     return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from bot.postmortem.command import export_command  # noqa: PLC0415 - keep `--help` fast
+
+    return export_command(args)
+
+
+def _review(args: argparse.Namespace) -> int:
+    from bot.reviews.command import review_command  # noqa: PLC0415 - keep `firebell --help` fast
+
+    return review_command(args)
 
 
 def _report(args: argparse.Namespace) -> int:

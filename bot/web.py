@@ -39,6 +39,7 @@ from bot.incidents.drills import schedule_drills
 from bot.incidents.runbook_reviews import schedule_reviews
 from bot.logs import printable
 from bot.metrics import database_metrics, render_metrics
+from bot.reviews.schedule import schedule_review
 from bot.runbooks import Runbook, load_runbooks
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -180,6 +181,7 @@ async def _background(
         stack.push_async_callback(stop_delivery)
         await _plan(firing, "the runbooks' review reminders", schedule_reviews, runtime.runbooks)
         await _plan(firing, "the rollback drills", schedule_drills, runtime.config)
+        await _plan(firing, "the weekly failure review", schedule_review, runtime.config)
         clock = _deadline_clock(runtime, firing, on_fired=worker.wake, tuning=tuning)
         stack.callback(clock.stop)
 

@@ -19,6 +19,7 @@ from bot.incidents.drills import DRILL, fire_drill
 from bot.incidents.escalation import ESCALATE, SPRINT, WARN, fire_escalation, fire_warning
 from bot.incidents.reminders import STATUS, fire_sprint_reminder, fire_status_reminder
 from bot.incidents.runbook_reviews import REVIEW, fire_runbook_review
+from bot.reviews.schedule import WEEKLY_REVIEW, fire_weekly_review
 from bot.store.tables import Deadline, Incident
 
 Handler = Callable[[Session, Config, Deadline, Incident | None, datetime], None]
@@ -31,4 +32,5 @@ KINDS: Kinds = {
     SPRINT: fire_sprint_reminder,
     REVIEW: fire_runbook_review,
     DRILL: fire_drill,
+    WEEKLY_REVIEW: fire_weekly_review,
 }

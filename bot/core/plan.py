@@ -71,7 +71,8 @@ def check(
 
     Runbooks due for review are warnings printed before the plan; they fail nothing.
     So are `drills`: rollback drills that failed or are overdue (read from the database
-    by the caller, `bot.incidents.drills.checked_drills`).
+    by the caller, `bot.incidents.drills.checked_drills`), and templates of the config's
+    `templates` folder that nothing uses; one that does not render refuses the config.
     """
     runbooks, runbook_problems = read_runbooks(runbooks_dir)
     config_problems: list[Problem] = []
@@ -84,7 +85,12 @@ def check(
         [*runbook_problems, *check_runbooks(runbooks, config, at=at)],
         key=lambda problem: (str(problem.path), problem.line or 0),
     )
-    if config is None or runbook_problems:
+    # The templates are an edge's concern (files, Jinja2): imported only when checked.
+    from bot.postmortem.checks import check_templates  # noqa: PLC0415
+
+    templates = check_templates(config, config_path) if config is not None else None
+    config_problems += templates.problems if templates is not None else []
+    if config is None or templates is None or runbook_problems or config_problems:
         lines = [str(problem) for problem in [*config_problems, *runbook_problems]]
         refused = [str(config_path)] if config_problems else []
         refused += [str(runbooks_dir)] if runbook_problems else []
@@ -96,7 +102,10 @@ def check(
         _count(len(config.services), "service"),
         f"{_count(len(runbooks), 'runbook')} in {runbooks_dir}",
     ]
-    warnings = "".join(f"{stale}\n" for stale in [*stale_runbooks(runbooks, at), *drills])
+    warnings = "".join(
+        f"{line}\n" for line in [*stale_runbooks(runbooks, at), *drills, *templates.warnings]
+    )
+    warnings += f"{templates.line}\n" if templates.line else ""
     header = f"{config_path}: OK ({', '.join(found)})\n\n"
     return 0, header + (warnings + "\n" if warnings else "") + resolved_plan(config, at)
 

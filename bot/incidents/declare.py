@@ -51,6 +51,8 @@ class Declaration:
     description: str = ""
     request_key: str | None = None  # the Slack request behind it: a retry finds its incident
     dm_declarer: bool = False  # tell the declarer by DM (a form has no answer to show it in)
+    # When the problem was noticed: an alert's first firing; a person notices as they declare.
+    detected_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ def declare(session: Session, config: Config, declaration: Declaration) -> Decla
         service=declaration.service,
         declared_by=declaration.declared_by,
         declared_at=now,
+        detected_at=declaration.detected_at or now,
         response_deadline=response_deadline(config, checked.severity, now),
         request_key=declaration.request_key,
     )

@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from bot.config.load import ConfigError, load_config
@@ -28,7 +27,7 @@ from bot.core.deploys import rollback_target
 from bot.core.rollback import Drill, drill_warning
 from bot.incidents.rollback import Plan, insert_rollback, report_to, rollback_hook
 from bot.store.db import Store, db_now, make_engine
-from bot.store.deadlines import add_deadline, cancel_deadline, pending_deadline
+from bot.store.deadlines import add_deadline, cancel_deadline, pending_deadline, plan_once
 from bot.store.deploys import history
 from bot.store.tables import Deadline, Incident, Rollback
 
@@ -105,21 +104,10 @@ def schedule_drills(session: Session, config: Config) -> int:
         last = last_drill(session, service=service)
         first = now + min(FIRST_DRILL_AFTER, every)
         due = first if last is None else max(last.requested_at + every, now)
-        if _plan(session, service, due):
+        data = {"service": service}
+        if plan_once(session, key=drill_key(service), kind=DRILL, due_at=due, data=data):
             added += 1
     return added
-
-
-def _plan(session: Session, service: str, due: datetime) -> bool:
-    """Add the pending drill row; False when another replica has just planned it."""
-    try:
-        with session.begin_nested():
-            add_deadline(
-                session, key=drill_key(service), kind=DRILL, due_at=due, data={"service": service}
-            )
-    except IntegrityError:
-        return False
-    return True
 
 
 def fire_drill(

@@ -18,6 +18,7 @@ from bot.incidents.paging import page_people, paged
 from bot.incidents.records import record
 from bot.incidents.reminders import schedule_status_reminder
 from bot.incidents.typed import typed_text
+from bot.postmortem.queueing import summaries
 from bot.store.deadlines import cancel_deadlines
 from bot.store.tables import Incident, OutboxMessage
 
@@ -132,7 +133,8 @@ def mitigate(session: Session, config: Config, *, incident_id: int, actor: str) 
 def resolve(
     session: Session, config: Config, *, incident_id: int, actor: str, summary: str = ""
 ) -> Incident:
-    """Close the incident and post its summary with response times."""
+    """Close the incident and post its postmortem summary (`bot.postmortem`): in full in
+    its channel, short in the announcements and informed teams' channels."""
     summary = typed_text(summary, what="summary", limit=MAX_TEXT)
     incident, now = open_for_change(session, incident_id)
     if State(incident.state) == State.OPEN:
@@ -142,6 +144,7 @@ def resolve(
     incident.resolved_at = now
     incident.resolved_by = actor
     incident.summary = summary
-    record(session, incident, "resolved", at=now, actor=actor, post=True, summary=incident.summary)
+    record(session, incident, "resolved", at=now, actor=actor, summary=incident.summary)
     queue.refresh(session, incident, now=now)
+    queue.send(session, incident, *summaries(config, incident), now=now)
     return incident

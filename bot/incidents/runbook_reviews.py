@@ -16,13 +16,12 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from bot.config.model import Config
 from bot.runbooks import Runbook
 from bot.store.db import db_now
-from bot.store.deadlines import add_deadline, cancel_deadline, pending_deadline
+from bot.store.deadlines import add_deadline, cancel_deadline, pending_deadline, plan_once
 from bot.store.outbox import Message, enqueue
 from bot.store.tables import AuditRecord, Deadline, Incident
 
@@ -70,7 +69,9 @@ def schedule_reviews(session: Session, runbooks: Mapping[str, Runbook]) -> int:
             cancel_deadline(session, deadline_id=row.id)  # re-planned below, if still wanted
         elif row.data != facts:
             # A new title or owner: the same plan, told with the runbook as it is now.
-            _replan(session, row.key, row.due_at, facts, cancel=row.id)
+            plan_once(
+                session, key=row.key, kind=REVIEW, due_at=row.due_at, data=facts, cancel=row.id
+            )
     added = 0
     added = 0
     for key, facts in wanted.items():
@@ -78,29 +79,9 @@ def schedule_reviews(session: Session, runbooks: Mapping[str, Runbook]) -> int:
             continue
         reviewed = date.fromisoformat(str(facts["reviewed"]))
         due = max(review_due(reviewed, timedelta(seconds=float(str(facts["every"])))), now)
-        if _replan(session, key, due, facts):
+        if plan_once(session, key=key, kind=REVIEW, due_at=due, data=facts):
             added += 1
     return added
-
-
-def _replan(
-    session: Session,
-    key: str,
-    due: datetime,
-    facts: dict[str, object],
-    *,
-    cancel: int | None = None,
-) -> bool:
-    """Add schedule `key`'s pending row (cancelling row `cancel` first); False when
-    another replica starting at the same moment has just planned it."""
-    try:
-        with session.begin_nested():
-            if cancel is not None:
-                cancel_deadline(session, deadline_id=cancel)
-            add_deadline(session, key=key, kind=REVIEW, due_at=due, data=facts)
-    except IntegrityError:
-        return False
-    return True
 
 
 def fire_runbook_review(

@@ -14,6 +14,8 @@ from typing import Any
 
 from bot.config.model import Config
 from bot.core.escaping import escape, mention
+from bot.messages.followups import followup_added_line, followup_done_line, impact_set_line
+from bot.messages.pins import pinned_line, unpinned_line
 from bot.messages.rollback import finished_icon, finished_line, started_line
 from bot.messages.words import ago, area_name, reason, team_name, who_list
 from bot.store.tables import Incident, TimelineEntry
@@ -162,22 +164,10 @@ def _mitigated(f: Fact) -> str:
 
 
 def _resolved(f: Fact) -> str:
-    return f"{f.actor} resolved {f.incident.ref}"
-
-
-def _resolved_post(f: Fact) -> str:
-    incident, at = f.incident, f.entry.at
-    acked = incident.acknowledged_at or at
-    lines = [
-        f":white_check_mark: *{incident.ref} resolved* by {f.actor}",
-        f"Time to acknowledge: {ago(acked - incident.declared_at)}",
-        f"Time to resolve: {ago(at - incident.declared_at)}",
-    ]
-    if incident.mitigated_at:
-        lines.insert(2, f"Time to mitigate: {ago(incident.mitigated_at - incident.declared_at)}")
-    if f.data.get("summary"):
-        lines.append(f"Summary: {escape(str(f.data['summary']))}")
-    return "\n".join(lines)
+    # The resolution is told in the channel by the postmortem summary (bot.postmortem),
+    # not by a post of this entry; the line is the timeline's.
+    summary = f": {escape(str(f.data['summary']))}" if f.data.get("summary") else ""
+    return f"{f.actor} resolved {f.incident.ref}{summary}"
 
 
 def _runbook_step(f: Fact) -> str:
@@ -211,12 +201,16 @@ LINES: dict[str, Wording] = {
     "runbook_shown": _runbook_shown,
     "rollback_started": lambda f: started_line(f.data, f.actor),
     "rollback_finished": lambda f: finished_line(f.data),
+    "pinned": lambda f: pinned_line(f.data, f.actor),
+    "unpinned": lambda f: unpinned_line(f.actor),
+    "followup_added": followup_added_line,
+    "followup_done": followup_done_line,
+    "impact_set": impact_set_line,
 }
 POSTS: dict[str, Wording] = {
     "status": _status_post,
     "paged": _paged_post,
     "escalated": _escalated_post,
-    "resolved": _resolved_post,
     "rollback_finished": lambda f: f"{finished_icon(f.data)} {finished_line(f.data)}",
 }
 ICONS = {
@@ -228,5 +222,7 @@ ICONS = {
     "status_reminder": ":memo:",
     "sprint_reminder": ":calendar:",
     "mitigated": ":large_yellow_circle:",
+    "resolved": ":white_check_mark:",
     "rollback_started": ":rewind:",
+    "impact_set": ":chart_with_downwards_trend:",
 }

@@ -26,6 +26,7 @@ from bot.config.model import Config
 from bot.core.deploys import Target, environment_of
 from bot.core.escaping import channel_link, escape, mention
 from bot.core.states import State
+from bot.core.timeline import shown
 from bot.messages import events
 from bot.messages.deploys import version_line
 from bot.messages.rollback import rollback_button
@@ -242,10 +243,11 @@ def incident_list(incidents: Sequence[Incident]) -> str:
 def incident_details(
     incident: Incident, config: Config, entries: Sequence[TimelineEntry]
 ) -> tuple[str, list[Block]]:
-    """`/incident show INC-<n>`: the main message plus the latest timeline entries."""
+    """`/incident show INC-<n>`: the main message plus the latest timeline entries
+    (pins taken back left out)."""
     text, blocks = main_message(incident, config, channel_id=incident.channel_id)
     blocks = [b for b in blocks if not isinstance(b, ActionsBlock)]
-    recent = entries[-15:]
+    recent = shown(entries)[-15:]
     if recent:
         timeline = "\n".join(f"{when(e.at)} {events.line(e, incident, config)}" for e in recent)
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*Timeline*\n{timeline}"[:3000])))

@@ -1,9 +1,19 @@
 """Response metrics over an incident's moments: pure functions, time is an argument.
 
-Durations run from the declaration: MTTA to the acknowledgement, time to mitigate to
-the mitigation, MTTR to the resolution. An incident resolved without a separate
-mitigation was mitigated when it was resolved (the impact ended then at the latest), so
-fixing a problem outright never drops it from the time to mitigate.
+The response durations run from the declaration: MTTA to the acknowledgement, time to
+mitigate to the mitigation, MTTR to the resolution. An incident resolved without a
+separate mitigation was mitigated when it was resolved (the impact ended then at the
+latest), so fixing a problem outright never drops it from the time to mitigate.
+
+Two run from the impact's start, which only some incidents know (an alert's first
+firing, or `/incident impact start`): the time to detect, to when the problem was
+noticed (an alert, or the declaration by a person), and the customer impact, to the
+impact's end (the mitigation when no end was said, else the resolution). Without an
+impact start they are `None`, and the aggregates leave such incidents out rather than
+count them as instant.
+
+The deadline that counts is the one in force (`Incident.response_deadline`): re-planned
+with each severity change until the incident is acknowledged, kept after.
 """
 
 from __future__ import annotations
@@ -34,6 +44,9 @@ class Moments:
     resolved_at: datetime | None = None
     response_deadline: datetime | None = None
     escalation_level: int = 1
+    impact_started_at: datetime | None = None
+    impact_ended_at: datetime | None = None
+    detected_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +82,9 @@ def moments_of(incident: Incident) -> Moments:
         resolved_at=incident.resolved_at,
         response_deadline=incident.response_deadline,
         escalation_level=incident.escalation_level,
+        impact_started_at=incident.impact_started_at,
+        impact_ended_at=incident.impact_ended_at,
+        detected_at=incident.detected_at,
     )
 
 
@@ -89,6 +105,27 @@ def time_to_mitigate(moments: Moments) -> timedelta | None:
 def time_to_resolve(moments: Moments) -> timedelta | None:
     """MTTR's term: declaration to resolution; `None` while unresolved."""
     return _since_declared(moments, moments.resolved_at)
+
+
+def _since_impact(moments: Moments, at: datetime | None) -> timedelta | None:
+    start = moments.impact_started_at
+    if start is None or at is None:
+        return None
+    # A moment before the impact began (noticed a risk before customers felt it): none.
+    return max(at - start, timedelta(0))
+
+
+def time_to_detect(moments: Moments) -> timedelta | None:
+    """Impact start to detection; `None` without an impact start. An incident without a
+    detection moment (declared before firebell kept one) was detected when declared."""
+    return _since_impact(moments, moments.detected_at or moments.declared_at)
+
+
+def customer_impact(moments: Moments) -> timedelta | None:
+    """Impact start to impact end (the mitigation when no end was set, else the
+    resolution); `None` without an impact start, or while the impact lasts."""
+    end = moments.impact_ended_at or moments.mitigated_at or moments.resolved_at
+    return _since_impact(moments, end)
 
 
 def escalation_steps(moments: Moments) -> int:

@@ -1,4 +1,8 @@
-"""`firebell report`: response metrics over all incidents and per group, as a table or JSON."""
+"""`firebell report`: response metrics over all incidents and per group, as a table or JSON.
+
+Columns follow an incident's life: time to detect, acknowledge, mitigate and resolve,
+then the customer impact; each as median, p90 and mean over the incidents that have it.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from bot.reports.metrics import (
     Moments,
     Summary,
     area_of,
+    customer_impact,
     escalation_steps,
     grouped,
     iso_week,
@@ -20,6 +25,7 @@ from bot.reports.metrics import (
     share_of_deadlines_met,
     summarise,
     time_to_acknowledge,
+    time_to_detect,
     time_to_mitigate,
     time_to_resolve,
 )
@@ -35,10 +41,21 @@ GROUPINGS: dict[str, Callable[[Moments], str]] = {
     "week": iso_week,
 }
 _DURATIONS = {
+    "detect": time_to_detect,
     "acknowledge": time_to_acknowledge,
     "mitigate": time_to_mitigate,
     "resolve": time_to_resolve,
+    "impact": customer_impact,
 }
+# Each duration's name in the table's header.
+_COLUMNS = {
+    "detect": "detect",
+    "acknowledge": "ack",
+    "mitigate": "mitigate",
+    "resolve": "resolve",
+    "impact": "impact",
+}
+_STATS = {"median": "med", "p90": "p90", "mean": "mean"}
 
 
 @dataclass(frozen=True)
@@ -48,9 +65,11 @@ class Row:
     group: str
     key: str
     incidents: int
+    detect: Summary
     acknowledge: Summary
     mitigate: Summary
     resolve: Summary
+    impact: Summary
     deadlines_met: float | None
     escalation_steps: int
 
@@ -104,11 +123,7 @@ _HEADER = [
     "group",
     "key",
     "n",
-    *(
-        f"{name} {stat}"
-        for name in ("ack", "mitigate", "resolve")
-        for stat in ("med", "p90", "mean")
-    ),
+    *(f"{column} {stat}" for column in _COLUMNS.values() for stat in _STATS.values()),
     "deadline met",
     "escalations",
 ]
@@ -119,9 +134,7 @@ def as_table(rows: Sequence[Row]) -> str:
     lines = [_HEADER]
     for row in rows:
         spans = [
-            format_span(getattr(summary, stat))
-            for summary in (row.acknowledge, row.mitigate, row.resolve)
-            for stat in ("median", "p90", "mean")
+            format_span(getattr(getattr(row, name), stat)) for name in _COLUMNS for stat in _STATS
         ]
         lines.append(
             [
@@ -167,9 +180,7 @@ def as_json(rows: Sequence[Row], *, since: datetime, now: datetime) -> dict[str,
                 "group": row.group,
                 "key": row.key,
                 "incidents": row.incidents,
-                "acknowledge": _summary_json(row.acknowledge),
-                "mitigate": _summary_json(row.mitigate),
-                "resolve": _summary_json(row.resolve),
+                **{name: _summary_json(getattr(row, name)) for name in _DURATIONS},
                 "deadlines_met": row.deadlines_met,
                 "escalation_steps": row.escalation_steps,
             }

@@ -156,6 +156,15 @@ class Message:
     attachments: list[Json] = field(default_factory=list)
     deleted: bool = False
     metadata: Json | None = None  # {"event_type": ..., "event_payload": {...}}
+    reactions: dict[str, list[str]] = field(default_factory=dict)  # name -> users, in order
+
+    def reactions_json(self) -> list[Json]:
+        """The message's reactions as Slack lists them: in the order first added."""
+        return [
+            {"name": name, "users": list(users), "count": len(users)}
+            for name, users in self.reactions.items()
+            if users
+        ]
 
     def as_json(self, *, with_metadata: bool = False) -> Json:
         shown: Json = {
@@ -173,6 +182,8 @@ class Message:
             shown["attachments"] = self.attachments
         if self.thread_ts:
             shown["thread_ts"] = self.thread_ts
+        if self.reactions_json():
+            shown["reactions"] = self.reactions_json()
         if self.edits:
             shown["edited"] = {"user": self.user, "ts": f"{self.edits[-1].at:.6f}"}
         if with_metadata and self.metadata is not None:

@@ -67,6 +67,16 @@ def sandbox_routes(session: Session, *, stopping: asyncio.Event | None = None) -
         body = await _json(request)
         return await _answer(session.act, _str(body, "as"), body)
 
+    async def react(request: Request) -> Response:
+        body = await _json(request)
+        return await _answer(
+            session.react,
+            _str(body, "as"),
+            _str(body, "channel"),
+            _str(body, "ts"),
+            _str(body, "name"),
+        )
+
     async def submit(request: Request) -> Response:
         body = await _json(request)
         values = body.get("values")
@@ -91,6 +101,7 @@ def sandbox_routes(session: Session, *, stopping: asyncio.Event | None = None) -
         Route("/events", _guarded(events), methods=["GET"]),
         Route("/say", _guarded(say), methods=["POST"]),
         Route("/action", _guarded(action), methods=["POST"]),
+        Route("/react", _guarded(react), methods=["POST"]),
         Route("/views/{view}/submit", _guarded(submit), methods=["POST"]),
         Route("/views/{view}/close", _guarded(dismiss), methods=["POST"]),
     ]

@@ -23,10 +23,12 @@ import httpx
 
 from bot.config.model import Config
 from bot.sandbox.drill import Drill
+from bot.sandbox.emoji import emoji
 from bot.sandbox.fake import BOT_USER_ID, Channel, FakeSlack, Message, View
 from bot.sandbox.model import Json
 from bot.sandbox.mrkdwn import NameTable
 from bot.sandbox.people import Person, sandbox_people
+from bot.sandbox.reactions import reacted
 from bot.sandbox.render import render_blocks
 from bot.sandbox.render_view import render_view, view_close_label, view_submit_label, view_title
 from bot.sandbox.signed import SlackRequests
@@ -139,7 +141,7 @@ class Session:
             "name": title,
             "topic": topic,
             "kind": "im" if channel.is_im else "channel",
-            "messages": [_message_json(m, names, pinned=m.ts in pins) for m in messages],
+            "messages": [_message_json(m, names, pinned=m.ts in pins, me=user) for m in messages],
             "ephemerals": [
                 {
                     "ts": ts,
@@ -189,6 +191,26 @@ class Session:
         )
         self._show_answer(user, channel_id, answer)
         return {"ok": True}
+
+    def react(self, user: str, channel_id: str, ts: str, name: str) -> Json:
+        """`user` toggles the reaction `name` on the message at `ts`: added if they had
+        not reacted so, else taken back; firebell gets the event Slack would send."""
+        self._known(user)
+        self._visible(user, channel_id)
+        with self.fake.lock:
+            message = next(
+                (m for m in self.fake.messages if m.channel == channel_id and m.ts == ts), None
+            )
+            if message is None or message.deleted:
+                raise SandboxError("that message is not there any more")
+            added = not reacted(message, user, name)
+            self._slack(lambda: self.fake.react_as(user, channel_id, ts, name, added=added))
+        answer = self.requests.reaction(
+            name, user_id=user, channel_id=channel_id, ts=ts, added=added
+        )
+        if answer.status_code != 200:
+            raise SandboxError(f"firebell answered {answer.status_code}: {answer.text[:200]}")
+        return {"ok": True, "added": added}
 
     def submit(self, user: str, view_id: str, values: Json) -> Json:
         """`user` submits the modal `view_id`: firebell either closes it or says what
@@ -344,7 +366,17 @@ def _listed(channel: Channel, user: str) -> bool:
     return user in channel.members or not (channel.is_private or channel.is_mpim)
 
 
-def _message_json(message: Message, names: NameTable, *, pinned: bool) -> Json:
+def _message_json(message: Message, names: NameTable, *, pinned: bool, me: str) -> Json:
+    reactions = [
+        {
+            "name": name,
+            "emoji": emoji(name) or f":{name}:",
+            "count": len(users),
+            "mine": me in users,
+        }
+        for name, users in message.reactions.items()
+        if users
+    ]
     return {
         "ts": message.ts,
         "author": names.user(message.user),
@@ -353,6 +385,7 @@ def _message_json(message: Message, names: NameTable, *, pinned: bool) -> Json:
         "html": render_blocks(message.blocks, names, fallback_text=message.text),
         "edited": bool(message.edits),
         "pinned": pinned,
+        "reactions": reactions,
     }
 
 

@@ -45,6 +45,47 @@ def _button(message: Message, action_id: str) -> tuple[str, Json] | None:
     return None
 
 
+def event_envelope(event: Json, *, event_id: str | None = None) -> Json:
+    """An Events API ``event_callback`` envelope around ``event``, as Slack sends it
+    (over HTTP, or as a Socket Mode ``events_api`` payload)."""
+    return {
+        "token": "verification-token",
+        "team_id": TEAM_ID,
+        "api_app_id": APP_ID,
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id or f"Ev{secrets.token_hex(5).upper()}",
+        "event_time": int(time.time()),
+        "authorizations": [
+            {
+                "enterprise_id": None,
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER_ID,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
+        "is_ext_shared_channel": False,
+        "event_context": f"4-{secrets.token_urlsafe(24)}",
+    }
+
+
+def reaction_event(
+    name: str, *, user_id: str, channel_id: str, ts: str, added: bool, item_user: str | None
+) -> Json:
+    """A ``reaction_added`` (or ``reaction_removed``) event on the message at ``ts``."""
+    event: Json = {
+        "type": "reaction_added" if added else "reaction_removed",
+        "user": user_id,
+        "reaction": name,
+        "item": {"type": "message", "channel": channel_id, "ts": ts},
+        "event_ts": _slack_ts(),
+    }
+    if item_user is not None:
+        event["item_user"] = item_user
+    return event
+
+
 class SlackRequests:
     """Sends what Slack sends to ``{base_url}/slack/events``, signed with the app's secret."""
 
@@ -260,26 +301,7 @@ class SlackRequests:
         retry_reason: str | None = None,
     ) -> httpx.Response:
         """An Events API ``event_callback`` envelope around ``event``."""
-        envelope = {
-            "token": "verification-token",
-            "team_id": TEAM_ID,
-            "api_app_id": APP_ID,
-            "event": event,
-            "type": "event_callback",
-            "event_id": event_id or f"Ev{secrets.token_hex(5).upper()}",
-            "event_time": int(time.time()),
-            "authorizations": [
-                {
-                    "enterprise_id": None,
-                    "team_id": TEAM_ID,
-                    "user_id": BOT_USER_ID,
-                    "is_bot": True,
-                    "is_enterprise_install": False,
-                }
-            ],
-            "is_ext_shared_channel": False,
-            "event_context": f"4-{secrets.token_urlsafe(24)}",
-        }
+        envelope = event_envelope(event, event_id=event_id)
         return self.send(
             json.dumps(envelope).encode(),
             "application/json",
@@ -288,6 +310,29 @@ class SlackRequests:
             retry_num=retry_num,
             retry_reason=retry_reason,
         )
+
+    def reaction(
+        self,
+        name: str,
+        *,
+        user_id: str,
+        channel_id: str,
+        ts: str,
+        added: bool = True,
+        item_user: str | None = None,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+        retry_reason: str | None = None,
+    ) -> httpx.Response:
+        """``user_id`` adds (or, with ``added=False``, removes) the reaction ``name`` on
+        the message at ``ts``: a ``reaction_added``/``reaction_removed`` event."""
+        if item_user is None and self.fake is not None:
+            posted = [m for m in self.fake.messages_in(channel_id) if m.ts == ts]
+            item_user = posted[0].user if posted else None
+        event = reaction_event(
+            name, user_id=user_id, channel_id=channel_id, ts=ts, added=added, item_user=item_user
+        )
+        return self.event(event, event_id=event_id, retry_num=retry_num, retry_reason=retry_reason)
 
     def url_verification(
         self,

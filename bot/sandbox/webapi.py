@@ -27,13 +27,14 @@ from bot.sandbox.model import (
     View,
     new_view_hash,
 )
-from bot.sandbox.workspace import Workspace, flag, json_field
+from bot.sandbox.reactions import ReactionsWorkspace
+from bot.sandbox.workspace import flag, json_field
 
 MAX_TOPIC = 250
 _CHANNEL_NAME = re.compile(r"[a-z0-9_-]+")
 
 
-class SlackWebApi(Workspace):
+class SlackWebApi(ReactionsWorkspace):
     """The Web API methods firebell uses, over a `Workspace`."""
 
     def __init__(self) -> None:
@@ -48,13 +49,18 @@ class SlackWebApi(Workspace):
             "conversations.list": self._conversations_list,
             "conversations.members": self._conversations_members,
             "conversations.open": self._conversations_open,
+            "conversations.replies": self._conversations_replies,
             "conversations.setPurpose": lambda p: self._set_topic(p, "purpose"),
             "conversations.setTopic": lambda p: self._set_topic(p, "topic"),
             "chat.delete": self._chat_delete,
+            "chat.getPermalink": self._chat_get_permalink,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
             "pins.add": self._pins_add,
+            "reactions.add": self._reactions_add,
+            "reactions.get": self._reactions_get,
+            "reactions.remove": self._reactions_remove,
             "usergroups.users.list": self._usergroups_users_list,
             "users.info": self._users_info,
             "views.open": self._views_open,
@@ -132,6 +138,40 @@ class SlackWebApi(Workspace):
             and in_range(float(m.ts))
         ]
         page, cursor = self._page(newest_first, params)
+        return {
+            "messages": page,
+            "has_more": bool(cursor),
+            "response_metadata": {"next_cursor": cursor},
+        }
+
+    def _conversations_replies(self, params: Json) -> Json:
+        channel = self._visible(params)
+        if not channel.is_im and BOT_USER_ID not in channel.members:
+            raise SlackError("not_in_channel")
+        try:
+            found = self._message(channel, params.get("ts"))
+        except SlackError as err:
+            raise SlackError("thread_not_found") from err
+        root = found.thread_ts or found.ts
+        try:
+            oldest = float(params.get("oldest") or 0)
+            latest = float(params.get("latest") or "inf")
+        except ValueError as err:
+            raise SlackError("invalid_ts_oldest") from err
+        inclusive = flag(params.get("inclusive"))
+
+        def in_range(ts: float) -> bool:
+            return oldest <= ts <= latest if inclusive else oldest < ts < latest
+
+        # As Slack: the thread's parent first, always, then its replies in range.
+        thread = [
+            m.as_json(with_metadata=flag(params.get("include_all_metadata")))
+            for m in self.messages
+            if m.channel == channel.id
+            and not m.deleted
+            and (m.ts == root or (m.thread_ts == root and in_range(float(m.ts))))
+        ]
+        page, cursor = self._page(thread, params)
         return {
             "messages": page,
             "has_more": bool(cursor),
@@ -279,6 +319,15 @@ class SlackWebApi(Workspace):
             raise SlackError("cant_delete_message")
         message.deleted = True
         return {"channel": channel.id, "ts": message.ts}
+
+    def _chat_get_permalink(self, params: Json) -> Json:
+        channel = self._visible(params)
+        message = self._message(channel, params.get("message_ts"))
+        digits = message.ts.replace(".", "")
+        link = f"https://{TEAM_DOMAIN}.slack.com/archives/{channel.id}/p{digits}"
+        if message.thread_ts and message.thread_ts != message.ts:
+            link += f"?thread_ts={message.thread_ts}&cid={channel.id}"
+        return {"channel": channel.id, "permalink": link}
 
     def _pins_add(self, params: Json) -> Json:
         channel = self._visible(params)

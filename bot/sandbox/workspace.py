@@ -134,8 +134,11 @@ class Workspace:
 
     # -- what people do (the sandbox page acts for them) ---------------------------------
 
-    def post_as(self, user_id: str, channel_id: str, text: str) -> Message:
-        """``user_id`` writes ``text`` in a channel, joining it first if it is public."""
+    def post_as(
+        self, user_id: str, channel_id: str, text: str, *, thread_ts: str | None = None
+    ) -> Message:
+        """``user_id`` writes ``text`` in a channel (in the thread of ``thread_ts``, if
+        given), joining it first if it is public."""
         with self._lock:
             channel = self.channels.get(channel_id)
             if channel is None or user_id not in self.users:
@@ -148,7 +151,7 @@ class Workspace:
                 raise SlackError("no_text")
             if len(text) > MAX_TEXT:
                 raise SlackError("msg_too_long")
-            message = Message(channel.id, self._next_ts(), text, [], user_id)
+            message = Message(channel.id, self._next_ts(), text, [], user_id, thread_ts=thread_ts)
             self.messages.append(message)
             self.touch()
             return message

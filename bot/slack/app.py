@@ -9,7 +9,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime
-from bot.slack import buttons, declaring, rollback, runbooks, subcommands
+from bot.slack import buttons, declaring, followups, pins, rollback, runbooks, subcommands
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,8 @@ def build_bolt_app(
     buttons.register(app, runtime)
     rollback.register(app, runtime)
     runbooks.register(app, runtime)
+    followups.register(app, runtime)
+    pins.register(app, runtime)
     return app
 
 

@@ -45,13 +45,24 @@ WEB_API: dict[str, Needs] = {
         ("channels:history", "groups:history", "im:history"),
         "find a post an interrupted delivery made, so it is not sent twice",
     ),
+    "conversations.replies": Needs(
+        ("channels:history", "groups:history"),
+        "read a threaded reply pinned to the timeline with :pushpin:",
+    ),
+    "chat.getPermalink": Needs((), "link a message pinned to the timeline with :pushpin:"),
     "pins.add": Needs(("pins:write",), "pin the incident's main message"),
+    "reactions.get": Needs(
+        ("reactions:read",), "keep a pin while someone's :pushpin: on the message stands"
+    ),
     "views.open": Needs((), "open the declare modal (a trigger_id is the permission)"),
 }
 
 # Events firebell subscribes to: only those with a listener in bot/slack. Slash
 # commands and interactivity are not events and need no subscription.
-EVENTS: dict[str, Needs] = {}
+EVENTS: dict[str, Needs] = {
+    "reaction_added": Needs(("reactions:read",), "a :pushpin: pins a message to the timeline"),
+    "reaction_removed": Needs(("reactions:read",), "taking the :pushpin: back unpins it"),
+}
 
 
 def bot_scopes() -> list[str]:

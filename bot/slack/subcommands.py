@@ -21,10 +21,11 @@ from bot.config.duration import format_duration
 from bot.core.escaping import escape
 from bot.incidents.errors import UserError
 from bot.runtime import Runtime
-from bot.slack import declaring, deploys, looking, rollback, runbooks, working
+from bot.slack import declaring, deploys, followups, looking, rollback, runbooks, timeline, working
 from bot.slack.errors import explain
 from bot.slack.invocation import Handler, Invocation, Reply, UsageError
 from bot.slack.parsing import parse_slack_id, parse_trigger_id, split
+from bot.slack.postmortem import postmortem
 from bot.store.incidents import incident_by_channel
 
 
@@ -75,6 +76,13 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "the last ten deploys and the rollback target",
         deploys.deploys,
     ),
+    Subcommand(
+        "followups",
+        ANYWHERE,
+        "[@owner|all]",
+        "open action items: yours, someone's or everyone's",
+        followups.followups,
+    ),
     Subcommand("help", ANYWHERE, "", "this list", _help),
     Subcommand(
         "ack",
@@ -93,14 +101,30 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("status", IN_CHANNEL, "<text>", "post a status update", working.status),
     Subcommand("lead", IN_CHANNEL, "<@user>", "set the incident lead", working.lead),
     Subcommand("note", IN_CHANNEL, "<text>", "add a timeline entry", working.note),
+    Subcommand("timeline", IN_CHANNEL, "", "post the timeline here", timeline.timeline),
+    Subcommand("postmortem", IN_CHANNEL, "", "post the postmortem summary here again", postmortem),
     Subcommand("page", IN_CHANNEL, "<team or @user>", "page someone now", working.page),
     Subcommand("escalate", IN_CHANNEL, "", "page the next escalation level now", working.escalate),
     Subcommand(
         "runbook", IN_CHANNEL, "[name]", "post the matching (or named) runbook", runbooks.show
     ),
+    Subcommand(
+        "impact",
+        IN_CHANNEL,
+        "start|end <time>",
+        "when customers were first or last hurt (`14:05` UTC, `25m ago`, `now`)",
+        followups.impact,
+    ),
+    Subcommand(
+        "followup", IN_CHANNEL, "<text> [@owner]", "record an action item", followups.followup
+    ),
     Subcommand("mitigated", IN_CHANNEL, "", "impact contained", working.mitigated),
     Subcommand(
-        "resolve", IN_CHANNEL, "[summary]", "close it and post the summary", working.resolved
+        "resolve",
+        IN_CHANNEL,
+        "[summary]",
+        "close it and post the postmortem summary",
+        working.resolved,
     ),
     Subcommand(
         "rollback",

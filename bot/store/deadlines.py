@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, false, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from bot.store.tables import Deadline
@@ -60,6 +61,28 @@ def add_deadline(
     earliest = session.info.get(NEXT_DUE)
     if earliest is None or due_at < earliest:
         session.info[NEXT_DUE] = due_at
+
+
+def plan_once(
+    session: Session,
+    *,
+    key: str,
+    kind: str,
+    due_at: datetime,
+    data: dict[str, Any],
+    cancel: int | None = None,
+) -> bool:
+    """Add schedule `key`'s pending row (cancelling row `cancel` first), as replicas
+    starting together plan schedules of no incident: False, and nothing changed, when
+    another one has just planned it (the pending key's unique index)."""
+    try:
+        with session.begin_nested():
+            if cancel is not None:
+                cancel_deadline(session, deadline_id=cancel)
+            add_deadline(session, key=key, kind=kind, due_at=due_at, data=data)
+    except IntegrityError:
+        return False
+    return True
 
 
 def mark_fired(session: Session, *, ids: Collection[int], now: datetime, owner: str) -> None:

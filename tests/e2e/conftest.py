@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
+from bot.config.model import Config
 from bot.sandbox.fake import FakeSlack
 from bot.store.db import Store
 from tests.e2e.scenario import SERVICE, TITLE, Declared, declare, wait_delivered
 from tests.fakesocket import FakeSocketMode
-from tests.harness import Firebell
+from tests.harness import FAST, Firebell
 
 
 @pytest.fixture
@@ -28,3 +30,22 @@ def socket_mode(fake: FakeSlack) -> Iterator[FakeSocketMode]:
     fake.socket_url = endpoint.url
     yield endpoint
     endpoint.stop()
+
+
+@pytest.fixture
+def over_socket(
+    store: Store, database_url: str, config: Config, fake: FakeSlack, socket_mode: FakeSocketMode
+) -> Iterator[Firebell]:
+    """firebell in Socket Mode, connected to the fake endpoint."""
+    app = Firebell(
+        database_url=database_url,
+        config=config,
+        fake=fake,
+        tuning=replace(FAST, socket_mode=True),
+        app_token=fake.app_token,
+    ).start()
+    try:
+        socket_mode.wait_connected()
+        yield app
+    finally:
+        app.stop()

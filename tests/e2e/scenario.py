@@ -15,10 +15,11 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from bot.config.model import Config
+from bot.incidents.records import record
 from bot.sandbox.fake import FakeSlack, Message
 from bot.store import outbox
 from bot.store.db import Store, db_now
-from bot.store.incidents import incident_by_number, timeline
+from bot.store.incidents import incident_by_number, lock_incident, timeline
 from bot.store.tables import Incident, OutboxMessage, TimelineEntry
 from tests.conftest import USERS
 from tests.harness import Firebell
@@ -192,3 +193,17 @@ def ml_on_call(config: Config, at: datetime | None = None) -> str:
 def posts_in(fake: FakeSlack, channel: str) -> list[str]:
     """The texts of the messages in `channel`, oldest first."""
     return [m.text for m in fake.messages_in(channel)]
+
+
+def add_notes(store: Store, declared: Declared, count: int) -> None:
+    """`count` notes on the incident's timeline, some as long as a note may be (3,000
+    characters, growing when escaped), each marked `note-<nnnn>-`."""
+    with store.transaction() as session:
+        incident = lock_incident(session, incident_id=declared.id)
+        assert incident is not None
+        now = db_now(session)
+        for n in range(count):
+            filler = "&<>" * 999 if n % 97 == 0 else "the p95 climbs again " * (n % 7)
+            text = f"note-{n:04d}- {filler}"[:3000]
+            record(session, incident, "note", at=now + timedelta(microseconds=n), actor="U01ML1",
+                   text=text)  # fmt: skip

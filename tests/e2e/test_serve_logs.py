@@ -24,7 +24,7 @@ from tests.serving import e2e_env, start_serve
 LIBRARIES = ("apscheduler", "alembic", "slack_bolt", "slack_sdk", "bot.slack.bolt", "httpx")
 IDLE = 5.5  # seconds: longer than the deadline clock's poll, so APScheduler runs a job
 UNHANDLED = {  # an event firebell has no listener for, with words that must stay out of logs
-    "type": "reaction_added",
+    "type": "star_added",
     "user": "U01ML1",
     "reaction": "secret-reaction-words",
     "item": {"type": "message", "channel": "C0GENERAL", "ts": "1.000001"},
@@ -215,8 +215,7 @@ def test_signed_request_no_listener_takes_is_one_warning_without_its_body(run: R
     assert [(line.level, line.message) for line in lines] == [
         (
             "WARNING",
-            "refused a request to /slack/events (404): no listener for event_callback "
-            "reaction_added",
+            "refused a request to /slack/events (404): no listener for event_callback star_added",
         )
     ]
     assert all("secret-reaction-words" not in line.message for line in run.journey)

@@ -2,35 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import replace
-
-import pytest
-
-from bot.config.model import Config
 from bot.sandbox.fake import FakeSlack
-from bot.store.db import Store
 from tests.fakesocket import FakeSocketMode, slash_command
-from tests.harness import FAST, Firebell
-
-
-@pytest.fixture
-def over_socket(
-    store: Store, database_url: str, config: Config, fake: FakeSlack, socket_mode: FakeSocketMode
-) -> Iterator[Firebell]:
-    """firebell in Socket Mode, connected to the fake endpoint."""
-    app = Firebell(
-        database_url=database_url,
-        config=config,
-        fake=fake,
-        tuning=replace(FAST, socket_mode=True),
-        app_token=fake.app_token,
-    ).start()
-    try:
-        socket_mode.wait_connected()
-        yield app
-    finally:
-        app.stop()
+from tests.harness import Firebell
 
 
 def declare_over(socket_mode: FakeSocketMode, fake: FakeSlack, text: str, trigger: str) -> str:

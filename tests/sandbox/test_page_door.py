@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
-from starlette.applications import Starlette
 
 from bot.config.load import load_config
 from bot.sandbox.fake import FakeSlack
 from bot.sandbox.launch import shipped
-from bot.sandbox.page import sandbox_routes
 from bot.sandbox.session import Session
-from tests.serving import free_port
+from tests.sandbox.pageserver import serving_page
 
 
 @pytest.fixture
@@ -30,26 +25,8 @@ def client() -> Iterator[httpx.Client]:
             app_url="http://127.0.0.1:9",
             signing_secret="unused",
         )
-        port = free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(
-                Starlette(routes=sandbox_routes(session)),
-                host="127.0.0.1",
-                port=port,
-                log_config=None,
-                lifespan="off",
-            )
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as http:
+        with serving_page(session, timeout=5) as http:
             yield http
-        server.should_exit = True
-        thread.join(timeout=5)
-        session.close()
 
 
 def test_the_page_is_served_to_a_loopback_address_with_its_policy(client: httpx.Client) -> None:

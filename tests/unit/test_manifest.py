@@ -83,6 +83,8 @@ EVENT_SCOPES = {
     "message.groups": "groups:history",
     "message.im": "im:history",
     "member_joined_channel": "channels:read",
+    "reaction_added": "reactions:read",
+    "reaction_removed": "reactions:read",
     "app_home_opened": "",
 }
 
@@ -195,6 +197,17 @@ def test_events_are_subscribed_only_where_a_listener_exists() -> None:
     assert [s["bot_events"] for s in subscribed] == ([sorted(EVENTS)] if EVENTS else [])
 
 
+def test_pins_by_reaction_subscribe_reaction_events_with_the_scopes_they_need() -> None:
+    """:pushpin: pins need `reaction_added`/`reaction_removed`, `reactions:read`,
+    `chat:write`, and the history reads of public and private incident channels."""
+    doc = manifest("https://bot.example.com")
+    events = doc["settings"]["event_subscriptions"]
+    assert {"reaction_added", "reaction_removed"} <= set(events["bot_events"])
+    assert events["request_url"] == "https://bot.example.com/slack/events"
+    scopes = set(doc["oauth_config"]["scopes"]["bot"])
+    assert {"reactions:read", "chat:write", "channels:history", "groups:history"} <= scopes
+
+
 def test_app_mention_is_not_subscribed_without_a_handler() -> None:
     """No `app_mention` listener, so no subscription that would get a 404."""
     assert "app_mention" not in EVENTS
@@ -214,7 +227,7 @@ def test_http_manifest_passes_slacks_schema_with_the_events_url_everywhere() -> 
     doc = yaml.safe_load(yaml.safe_dump(manifest("https://bot.example.com/")))
     assert _schema_problems(doc) == []
     urls = [u for path in URL_FIELDS for u in _values(doc, path)]
-    assert len(urls) == 2
+    assert len(urls) == 3  # the command, interactivity and events
     assert set(urls) == {"https://bot.example.com/slack/events"}
     assert doc["settings"]["socket_mode_enabled"] is False
 
@@ -226,6 +239,7 @@ def test_socket_mode_manifest_has_no_request_urls() -> None:
     assert doc["settings"]["socket_mode_enabled"] is True
     assert [u for path in URL_FIELDS for u in _values(doc, path)] == []
     assert doc["settings"]["interactivity"] == {"is_enabled": True}
+    assert "request_url" not in doc["settings"]["event_subscriptions"]
 
 
 def test_schema_check_catches_what_slack_refuses() -> None:

@@ -16,7 +16,10 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.delivery.effects import channel, posts, refresh, respond, runbook, webhook
+from bot.delivery.effects import channel, pin, posts, refresh, respond, runbook, timeline, webhook
+from bot.delivery.effects.followup import show_followup
+from bot.delivery.effects.postmortem import post_postmortem
+from bot.delivery.effects.review import post_review
 from bot.delivery.retry import DeliveryError
 from bot.delivery.slack import Claimed, Followup, Slack
 
@@ -40,6 +43,12 @@ EFFECTS: Mapping[str, Effect] = {
     "runbook_review": runbook.remind_review,
     "rollback_webhook": webhook.rollback_webhook,
     "rollback_report": webhook.rollback_report,
+    "pin": pin.pin_message,
+    "unpin": pin.unpin_message,
+    "timeline": timeline.timeline_part,
+    "weekly_review": post_review,
+    "followup": show_followup,
+    "postmortem": post_postmortem,
 }
 
 GIVEN_UP: Mapping[str, GivenUp] = {

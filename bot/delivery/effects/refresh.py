@@ -10,6 +10,11 @@ from bot.delivery.slack import Claimed, Followup, Slack
 from bot.messages.incident import main_message, page_message
 from bot.store.messages import mark_revisions
 
+# Roles of messages that show something of the incident other than the incident itself,
+# each kept up to date by its own effect: a posted runbook its steps
+# (`runbook_refresh`), a follow-up its state (`followup`).
+SHOWS_ITS_OWN = ("runbook:", "followup:")
+
 
 async def refresh(slack: Slack, claimed: Claimed) -> Followup | None:
     """Update each message showing an older revision of the incident than the one read
@@ -18,8 +23,8 @@ async def refresh(slack: Slack, claimed: Claimed) -> Followup | None:
     updated: list[int] = []
     shown: Shown | None = None  # read once, for the first main message or copy
     for message in claimed.messages:
-        if message.role.startswith("runbook:"):
-            continue  # a posted runbook shows its steps, not the incident (`runbook_refresh`)
+        if message.role.startswith(SHOWS_ITS_OWN):
+            continue
         if message.revision >= incident.revision:
             continue
         if message.role == "page":

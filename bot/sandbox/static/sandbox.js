@@ -6,6 +6,7 @@
 (() => {
   const API = "/sandbox/api";
   const STORED_USER = "firebell.sandbox.as";
+  const PIN = "pushpin"; // the reaction that pins a message to an incident's timeline
   const $ = (id) => document.getElementById(id);
 
   const app = {
@@ -309,8 +310,76 @@
     main.append(meta, body);
     if (message.edited) main.appendChild(span("edited", "(edited)"));
     el.append(avatar, main);
+    if (!message.ephemeral) addReactions(el, main, message.reactions || []);
     return el;
   }
+
+  // Reactions (emoji + count, marked when the person acting has reacted) and a button
+  // that toggles their :pushpin:, which pins the message to an incident's timeline.
+  function addReactions(el, main, reactions) {
+    if (reactions.length) {
+      const row = document.createElement("div");
+      row.className = "reactions";
+      for (const reaction of reactions) {
+        const chip = document.createElement("button");
+        chip.type = "button";
+        chip.className = "reaction";
+        chip.classList.toggle("mine", reaction.mine);
+        chip.dataset.reaction = reaction.name;
+        chip.title = `:${reaction.name}:`;
+        chip.setAttribute("aria-pressed", String(reaction.mine));
+        const yours = reaction.mine ? ", yours among them" : "";
+        chip.setAttribute("aria-label", `${reaction.name}: ${reaction.count}${yours}`);
+        chip.append(span("reaction-emoji", reaction.emoji), span("reaction-count", String(reaction.count)));
+        row.appendChild(chip);
+      }
+      main.appendChild(row);
+    }
+    const mine = reactions.some((r) => r.name === PIN && r.mine);
+    const toggle = document.createElement("button");
+    toggle.type = "button";
+    toggle.className = "pin-toggle";
+    toggle.classList.toggle("mine", mine);
+    toggle.dataset.reaction = PIN;
+    toggle.textContent = "📌";
+    toggle.title = mine ? "Unpin" : "Pin to the timeline";
+    toggle.setAttribute("aria-label", toggle.title);
+    el.appendChild(toggle);
+  }
+
+  async function toggleReaction(control) {
+    const message = control.closest(".message");
+    if (!message || message.classList.contains("busy")) return;
+    const focused = control === document.activeElement;
+    const selector = control.classList.contains("pin-toggle")
+      ? "button.pin-toggle"
+      : `button.reaction[data-reaction="${CSS.escape(control.dataset.reaction)}"]`;
+    message.classList.add("busy");
+    try {
+      const answer = await postJson("/react", {
+        channel: app.channelId,
+        ts: message.dataset.ts,
+        name: control.dataset.reaction,
+      });
+      showError(answer.ok ? "" : answer.error || "The reaction was not sent.");
+    } catch (error) {
+      showError(String(error.message || error));
+    } finally {
+      message.classList.remove("busy");
+      await refresh();
+    }
+    // The message was drawn again: keep the keyboard where it was.
+    const again = focused && document.getElementById(message.id);
+    const replaced = again && again.querySelector(selector);
+    if (replaced) replaced.focus();
+  }
+
+  $("messages").addEventListener("click", (event) => {
+    const control = event.target.closest("button.pin-toggle, button.reaction");
+    if (!control || !$("messages").contains(control)) return;
+    event.preventDefault();
+    toggleReaction(control);
+  });
 
   function firstLine(html) {
     // A template's content is inert: no images load while we read its text.
