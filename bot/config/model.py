@@ -219,6 +219,54 @@ class Review(_Model):
         return value
 
 
+def _default_severity_map() -> dict[str, str]:
+    return {"critical": "P1", "error": "P2", "warning": "P3"}
+
+
+class GrafanaHook(_Model):
+    """Grafana's optional HMAC signature: the secret is read from `secret_env`."""
+
+    secret_env: str | None = None
+
+
+class Alerts(_Model):
+    """How alerts (`/hooks/alertmanager`, `/hooks/grafana`) become incidents.
+
+    The service of an alert is its `service_label`; without a known service, its area is
+    `area_label`; its severity is `severity_label` mapped by `severities`
+    (a `firebell_severity: P0` label wins), else `default_severity`. An alert that names
+    no known service or area goes to `default_area` when set, else it is posted to the
+    backlog channel: never dropped.
+    """
+
+    service_label: str = "service"
+    area_label: str = "area"
+    severity_label: str = "severity"
+    severities: dict[str, str] = Field(default_factory=_default_severity_map)
+    default_severity: str = "P3"
+    default_area: str | None = None
+    attach_to_open: bool = True  # a service's alerts join its open incident
+    auto_mitigate: bool = False  # all alerts resolved: the incident becomes mitigated
+    max_new_incidents_per_minute: int = Field(default=10, ge=1)
+    grafana: GrafanaHook = GrafanaHook()
+
+    @field_validator("severities")
+    @classmethod
+    def _levels(cls, value: dict[str, str]) -> dict[str, str]:
+        wrong = {k: v for k, v in value.items() if v not in SEVERITY_LEVELS}
+        if wrong:
+            listed = ", ".join(f"{k}: {v}" for k, v in wrong.items())
+            raise ValueError(f"map each label value to P0, P1, P2 or P3 (not {listed})")
+        return value
+
+    @field_validator("default_severity")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        if value not in SEVERITY_LEVELS:
+            raise ValueError(f"{value!r} is not a severity: use P0, P1, P2 or P3")
+        return value
+
+
 class Config(_Model):
     """The whole config file."""
 
@@ -233,6 +281,7 @@ class Config(_Model):
     deploys: Deploys = Deploys()
     templates: str | None = None  # folder of Jinja2 overrides of the shipped templates
     review: Review | None = None
+    alerts: Alerts = Alerts()
 
     @field_validator("severities")
     @classmethod

@@ -45,6 +45,14 @@ def check_references(
     for key in ("announcements", "backlog"):
         _check_channel(channels, key, ("channels",), report)
     _check_channel(_mapping(data.get("review")), "channel", ("review",), report)
+    default_area = _mapping(data.get("alerts")).get("default_area")
+    if isinstance(default_area, str) and default_area not in areas:
+        known = ", ".join(str(name) for name in areas) or "none"
+        report.add(
+            ("alerts", "default_area"),
+            f"{default_area!r} is not an area of `areas` (areas: {known})"
+            + did_you_mean(default_area, areas),
+        )
 
 
 def _check_user(value: str, path: KeyPath, teams: dict[Any, Any], report: Report) -> None:

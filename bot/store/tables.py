@@ -69,6 +69,9 @@ class Incident(SQLModel, table=True):
     # Identifies the Slack request that declared it, so a retried request finds the
     # incident it already created instead of declaring a second one.
     request_key: str | None = Field(default=None, max_length=120)
+    # How it began: None, declared by a person; `alert`, opened by an alert group;
+    # `storm`, the incident that alert groups past the storm budget join.
+    origin: str | None = Field(default=None, max_length=20)
 
     @property
     def ref(self) -> str:
@@ -276,3 +279,61 @@ class SlackEvent(SQLModel, table=True):
     event_id: str = Field(primary_key=True, max_length=60)
     kind: str = Field(max_length=60)
     received_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class AlertNotification(SQLModel, table=True):
+    """A webhook call from Alertmanager or Grafana, kept whole: its body as received, when,
+    and what it did (the incident it went to, or why none)."""
+
+    __table_args__ = (UniqueConstraint("body_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=20)  # alertmanager, grafana
+    received_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    body: dict[str, Any] = Field(default_factory=dict, sa_column=_json_column())
+    # sha256 of the source and the body's bytes: the same body twice is recorded once.
+    body_hash: str = Field(max_length=64)
+    group_key: str = ""
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+    # opened, attached, storm, repeated, backlog (routed nowhere), ignored; `reason` says why
+    outcome: str = Field(default="", max_length=20)
+    reason: str = ""
+
+
+class AlertGroup(SQLModel, table=True):
+    """An alert group (`groupKey` of its source) and the incident it goes to while that
+    incident is open; `opened` when this group's first notification opened the incident
+    (what the storm budget counts)."""
+
+    __table_args__ = (Index("ix_alertgroup_key", "key_hash", "incident_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=20)
+    group_key: str
+    key_hash: str = Field(max_length=64)  # sha256 of source and group key: indexable
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    opened: bool = False
+    created_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class Alert(SQLModel, table=True):
+    """One alert of an incident, by its fingerprint, as it stands (firing or resolved)."""
+
+    __table_args__ = (UniqueConstraint("incident_id", "source", "fingerprint"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    group_id: int | None = Field(default=None, foreign_key="alertgroup.id")
+    source: str = Field(max_length=20)
+    fingerprint: str = Field(max_length=200)
+    name: str = Field(max_length=200)
+    status: str = Field(default="firing", max_length=10)  # firing, resolved
+    labels: dict[str, Any] = Field(default_factory=dict, sa_column=_json_column())
+    annotations: dict[str, Any] = Field(default_factory=dict, sa_column=_json_column())
+    starts_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ends_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    generator_url: str | None = None
+    first_seen_at: datetime = Field(sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(sa_type=UTCDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    fired: int = 1  # how many times it started firing (1 + times it fired again)

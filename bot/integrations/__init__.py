@@ -1,0 +1,1 @@
+"""Monitoring payloads (Alertmanager, Grafana) as plain values: `bot.integrations.model`."""
