@@ -21,8 +21,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Mount, Route
 
+from bot.sandbox.interactions import SandboxError
 from bot.sandbox.model import Json
-from bot.sandbox.session import SandboxError, Session
+from bot.sandbox.session import Session
 
 # The page runs only its own files: users' words reach it as escaped HTML, and even a
 # renderer bug could not run a script of theirs.

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +24,13 @@ from bot.config.model import Config
 from bot.sandbox.drill import Drill
 from bot.sandbox.emoji import emoji
 from bot.sandbox.fake import BOT_USER_ID, Channel, FakeSlack, Message, View
+from bot.sandbox.interactions import (
+    SandboxError,
+    blocks_of,
+    element_action,
+    find_element,
+    state_values,
+)
 from bot.sandbox.model import Json
 from bot.sandbox.mrkdwn import NameTable
 from bot.sandbox.people import Person, sandbox_people
@@ -35,10 +41,6 @@ from bot.sandbox.signed import SlackRequests
 
 GENERAL = "C0GENERAL"
 _INCIDENT_ID = re.compile(r"\bINC-\d+\b")
-
-
-class SandboxError(Exception):
-    """Something the page asked for cannot be done; the message says why, for the page."""
 
 
 class Session:
@@ -128,7 +130,7 @@ class Session:
                 if e.user == user and e.channel == channel_id
             ]
             ephemerals += [
-                (f"{r.at:.6f}", str(r.body.get("text") or ""), _blocks(r.body.get("blocks")))
+                (f"{r.at:.6f}", str(r.body.get("text") or ""), blocks_of(r.body.get("blocks")))
                 for r in self.fake.responses
                 if r.user == user and r.channel == channel_id
             ]
@@ -179,7 +181,7 @@ class Session:
         action_id, block_id = str(body.get("action_id") or ""), str(body.get("block_id") or "")
         kind = str(body.get("type") or "button")
         self._visible(user, channel_id)
-        element = _element_action(kind, self._element(channel_id, ts, action_id), body)
+        element = element_action(kind, self._element(channel_id, ts, action_id), body)
         answer = self.requests.block_action(
             action_id,
             None if element else str(body.get("value") or "") or None,
@@ -216,7 +218,7 @@ class Session:
         """`user` submits the modal `view_id`: firebell either closes it or says what
         is wrong with which input (`response_action: errors`)."""
         view = self._users_view(user, view_id)
-        state = _state_values(view.view, values)
+        state = state_values(view.view, values)
         answer = self.requests.view_submission(
             view.callback_id, state, user_id=user, view_id=view_id
         )
@@ -296,7 +298,7 @@ class Session:
             reply = {"text": body}
         if not isinstance(reply, dict):
             return
-        text, blocks = str(reply.get("text") or ""), _blocks(reply.get("blocks"))
+        text, blocks = str(reply.get("text") or ""), blocks_of(reply.get("blocks"))
         if text or blocks:
             self.fake.show_ephemeral(user, channel_id, text, blocks)
 
@@ -347,7 +349,7 @@ class Session:
         """The element `action_id` of the message at `ts`, as firebell posted it."""
         for message in self.fake.messages_in(channel_id):
             if message.ts == ts:
-                return _find_element(message.blocks, action_id)
+                return find_element(message.blocks, action_id)
         return None
 
     def _names(self) -> NameTable:
@@ -391,71 +393,3 @@ def _message_json(message: Message, names: NameTable, *, pinned: bool, me: str) 
 
 def _clock(ts: str) -> str:
     return time.strftime("%H:%M", time.localtime(float(ts)))
-
-
-def _blocks(value: object) -> list[Json]:
-    if isinstance(value, list):
-        return [b for b in value if isinstance(b, dict)]
-    return []
-
-
-def _find_element(blocks: Iterable[Json], action_id: str) -> Json | None:
-    for block in blocks:
-        elements = list(block.get("elements") or [])
-        elements += [block[key] for key in ("accessory", "element") if key in block]
-        for element in elements:
-            if isinstance(element, dict) and element.get("action_id") == action_id:
-                return element
-    return None
-
-
-def _options(element: Json | None) -> list[Json]:
-    if element is None:
-        return []
-    options = list(element.get("options") or [])
-    for group in element.get("option_groups") or []:
-        options += list(group.get("options") or [])
-    return [o for o in options if isinstance(o, dict)]
-
-
-def _option(element: Json | None, value: str) -> Json:
-    found = next((o for o in _options(element) if o.get("value") == value), None)
-    if found is None:
-        raise SandboxError(f"no option {value!r} to choose")
-    return found
-
-
-def _element_action(kind: str, element: Json | None, body: Json) -> Json | None:
-    """The fields Slack sends for a select or checkboxes (None: a button press)."""
-    if kind == "button":
-        return None
-    if kind in ("static_select", "radio_buttons", "overflow"):
-        return {"type": kind, "selected_option": _option(element, str(body.get("value") or ""))}
-    if kind == "checkboxes":
-        chosen = [str(v) for v in body.get("selected") or []]
-        return {"type": kind, "selected_options": [_option(element, v) for v in chosen]}
-    raise SandboxError(f"the sandbox cannot send a {kind} action")
-
-
-def _state_values(view: Json, values: Json) -> Json:
-    """A modal's `state.values` as Slack sends them, from what the page's inputs hold."""
-    state: Json = {}
-    for block in view.get("blocks") or []:
-        element = block.get("element") if isinstance(block, dict) else None
-        if block.get("type") != "input" or not isinstance(element, dict):
-            continue
-        block_id, action_id = str(block.get("block_id") or ""), str(element.get("action_id"))
-        entered = values.get(block_id) or {}
-        if not isinstance(entered, dict):
-            raise SandboxError(f"values.{block_id} must be an object of {{action_id: value}}")
-        given = entered.get(action_id)
-        kind = str(element.get("type"))
-        entry: Json = {"type": kind}
-        if kind in ("static_select", "radio_buttons"):
-            entry["selected_option"] = _option(element, str(given)) if given else None
-        elif kind == "checkboxes":
-            entry["selected_options"] = [_option(element, str(v)) for v in given or []]
-        else:
-            entry["value"] = str(given) if given else None
-        state[block_id] = {action_id: entry}
-    return state
