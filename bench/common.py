@@ -92,16 +92,23 @@ def database(kind: str, folder: Path) -> Iterator[str]:
 
 @contextlib.contextmanager
 def serving(
-    fake: FakeSlack, database_url: str, folder: Path, config: Path = E2E_CONFIG
+    fake: FakeSlack,
+    database_url: str,
+    folder: Path,
+    config: Path = E2E_CONFIG,
+    runbooks: Path = ROOT / "runbooks",
+    **more: str,
 ) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """`firebell serve` on `database_url` against `fake`, logging to `folder`; stopped after."""
+    """`firebell serve` on `database_url` against `fake`, logging to `folder`, with the
+    environment variables `more` (e.g. FIREBELL_WEBHOOK_TOKEN); stopped after."""
     env = serve_env(
         fake,
         signing_secret=SECRET,
         database_url=database_url,
         config=config,
-        runbooks=ROOT / "runbooks",
+        runbooks=runbooks,
         LOG_LEVEL="WARNING",
+        **more,
     )
     with open(folder / f"serve-{env['FIREBELL_PORT']}.log", "w") as log:
         process, url = start_serve(env, cwd=folder, output=log, timeout=60)

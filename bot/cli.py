@@ -187,6 +187,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.set_defaults(func=_export)
 
+    alerts = sub.add_parser(
+        "alerts",
+        help="print the alert notifications Alertmanager and Grafana sent",
+        description="Print the notifications received on /hooks/alertmanager and "
+        "/hooks/grafana in the period, newest first: when, from which source, firing or "
+        "resolved, the alert group, its alerts, and what each did (the incident INC-<n> it "
+        "opened or joined, or why it went to none).",
+        epilog=EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    alerts.add_argument(
+        "--since",
+        type=_since,
+        metavar="DURATION",
+        default="1h",
+        help="how far back to look, a duration like 1h, 30m or 2d (default 1h)",
+    )
+    alerts.set_defaults(func=_alerts)
+
     sub.add_parser(
         "secret",
         help="print a fresh whsec_ signing secret",
@@ -333,6 +352,12 @@ def _export(args: argparse.Namespace) -> int:
     from bot.postmortem.command import export_command  # noqa: PLC0415 - keep `--help` fast
 
     return export_command(args)
+
+
+def _alerts(args: argparse.Namespace) -> int:
+    from bot.integrations.command import alerts_command  # noqa: PLC0415 - keep `--help` fast
+
+    return alerts_command(args)
 
 
 def _review(args: argparse.Namespace) -> int:

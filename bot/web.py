@@ -33,6 +33,7 @@ from bot.delivery.pacing import ChannelPacer
 from bot.delivery.retry import Backoff
 from bot.delivery.slack import Slack
 from bot.delivery.worker import DeliveryWorker
+from bot.hooks.alerts import alertmanager_hook, grafana_hook
 from bot.hooks.deploys import deploys_hook
 from bot.incidents.action_log import log_actions
 from bot.incidents.drills import schedule_drills
@@ -137,6 +138,16 @@ def create_app(
             Route(
                 "/hooks/deploys",
                 deploys_hook(runtime, token=settings.firebell_webhook_token),
+                methods=["POST"],
+            ),
+            Route(
+                "/hooks/alertmanager",
+                alertmanager_hook(runtime, token=settings.firebell_webhook_token),
+                methods=["POST"],
+            ),
+            Route(
+                "/hooks/grafana",
+                grafana_hook(runtime, token=settings.firebell_webhook_token),
                 methods=["POST"],
             ),
             Route("/healthz", healthz, methods=["GET"]),

@@ -246,7 +246,9 @@ class Alerts(_Model):
     default_severity: str = "P3"
     default_area: str | None = None
     attach_to_open: bool = True  # a service's alerts join its open incident
-    auto_mitigate: bool = False  # all alerts resolved: the incident becomes mitigated
+    # All alerts resolved: true mitigates an acknowledged incident, `always` also one
+    # nobody has acknowledged (alerts also resolve when what they watch goes silent).
+    auto_mitigate: bool | Literal["always"] = False
     max_new_incidents_per_minute: int = Field(default=10, ge=1)
     grafana: GrafanaHook = GrafanaHook()
 

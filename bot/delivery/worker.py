@@ -6,6 +6,15 @@ is claimed in the same transaction, so an incident's messages follow each other 
 waiting for the next poll. A use case that commits rows calls `wake()`; a retry wakes
 the worker when it is due; rows written by other replicas are found by a slow poll.
 
+Pages go first. Pages (`page` rows, the heads of `dm:*` lanes) have places of their
+own: up to `concurrency` lanes headed by a page run besides up to `concurrency` lanes of
+everything else, and each claim takes waiting pages first. So however many channel
+creations, invites and pins a storm queues, a page never waits for a place behind them.
+A row Slack answers 429 (`Retry-After`) is handed back to the outbox, due after the
+wait (`retry.after_failure`): it holds no place meanwhile, its lane waits, other
+lanes go on, and the worker wakes when it is due. Slack's limits are per method, so a
+`conversations.create` over its Tier 2 limit never slows a DM.
+
 Nothing here dies of a database outage: a claim that fails is tried at the next poll,
 and a delivery that happened is settled as soon as the database is back (one log line
 when it goes, one when it returns).
@@ -21,6 +30,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Literal
 
 from sqlmodel import Session
@@ -46,6 +56,7 @@ from bot.store.outage import Outage, describe, is_unreachable
 log = logging.getLogger(__name__)
 CLAIM_INTERVAL = 0.01  # seconds between two claims of new lanes
 SETTLE_RETRY_CAP = 2.0  # seconds between tries to record a delivery while the database is away
+FIRST = "page"  # the kind of row claimed first, with places of its own
 
 
 Result = Literal["sent", "retried", "paced", "failed", "lost"]
@@ -118,6 +129,7 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._stopping = False
         self._lanes: set[asyncio.Task[None]] = set()
+        self._page_lanes: set[asyncio.Task[None]] = set()  # those headed by a page
 
     def wake(self) -> None:
         """Look for new rows now (call from the event loop)."""
@@ -134,29 +146,34 @@ class DeliveryWorker:
                 await asyncio.sleep(pause)
             # Cleared before claiming, so a wake during the claim is not lost.
             self._wake.clear()
-            free = self.concurrency - len(self._lanes)
-            if free > 0:
+            free_pages = self.concurrency - len(self._page_lanes)
+            free = self.concurrency - (len(self._lanes) - len(self._page_lanes))
+            if free_pages > 0 or free > 0:
                 last_claim = time.monotonic()
                 try:
-                    rows = await self.store.run(self._claim, limit=free)
+                    pages, rows = await self.store.run(self._claim, pages=free_pages, others=free)
                 except Exception as err:
                     self._outage.failed(err, "claiming outbox rows")
-                    rows = []
+                    pages, rows = [], []
                 else:
                     self._outage.succeeded()
-                for claimed in rows:
+                for claimed in pages + rows:
                     task = asyncio.create_task(
                         self._drain(claimed), name=f"lane {claimed.row.lane}"
                     )
                     self._lanes.add(task)
+                    if claimed.row.kind == FIRST:
+                        self._page_lanes.add(task)
                     task.add_done_callback(self._lane_done)
-                if len(rows) == free:
-                    continue
+                more_pages = free_pages > 0 and len(pages) == free_pages
+                if more_pages or (free > 0 and len(rows) == free):
+                    continue  # there may be more waiting
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
 
     def _lane_done(self, task: asyncio.Task[None]) -> None:
         self._lanes.discard(task)
+        self._page_lanes.discard(task)
         self._wake.set()
 
     async def stop(self, *, grace: float = 5.0) -> None:
@@ -181,11 +198,17 @@ class DeliveryWorker:
                     self.lease,
                 )
 
-    def _claim(self, session: Session, *, limit: int) -> list[Claimed]:
-        rows = outbox.claim(
-            session, owner=self.owner, now=db_now(session), lease=self.lease, limit=limit
-        )
-        return _with_facts(session, rows)
+    def _claim(
+        self, session: Session, *, pages: int, others: int
+    ) -> tuple[list[Claimed], list[Claimed]]:
+        """Lease up to `pages` lanes headed by a page, then up to `others` lanes headed
+        by anything else, in one transaction."""
+        now = db_now(session)
+        claim = partial(outbox.claim, session, owner=self.owner, now=now, lease=self.lease)
+        first = claim(limit=pages, kind=FIRST) if pages > 0 else []
+        rest = claim(limit=others, not_kind=FIRST) if others > 0 else []
+        claimed = _with_facts(session, first + rest)
+        return claimed[: len(first)], claimed[len(first) :]
 
     async def _drain(self, claimed: Claimed | None) -> None:
         while claimed is not None and not self._stopping:

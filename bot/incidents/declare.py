@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
@@ -53,6 +54,8 @@ class Declaration:
     dm_declarer: bool = False  # tell the declarer by DM (a form has no answer to show it in)
     # When the problem was noticed: an alert's first firing; a person notices as they declare.
     detected_at: datetime | None = None
+    impact_started_at: datetime | None = None  # an alert's earliest `startsAt`
+    origin: str | None = None  # `Incident.origin`: None for a person, `alert`, `storm`
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,8 @@ def declare(session: Session, config: Config, declaration: Declaration) -> Decla
         detected_at=declaration.detected_at or now,
         response_deadline=response_deadline(config, checked.severity, now),
         request_key=declaration.request_key,
+        impact_started_at=declaration.impact_started_at,
+        origin=declaration.origin,
     )
     if incident is None:
         assert declaration.request_key is not None  # noqa: S101 - only a key conflicts
@@ -146,9 +151,11 @@ def _open(session: Session, config: Config, incident: Incident, *, now: datetime
         area=incident.area,
         service=incident.service,
         title=incident.title,
+        **_origin(incident),
     )
     schedule_response(session, config, incident, now=now, fresh=True)
-    invitees = [incident.declared_by, *channel_invites(config, incident.area, policy.notify, now)]
+    declarer = [incident.declared_by] if incident.origin is None else []  # alerts: no person
+    invitees = [*declarer, *channel_invites(config, incident.area, policy.notify, now)]
     paging = page_people(
         session,
         incident,
@@ -160,17 +167,26 @@ def _open(session: Session, config: Config, incident: Incident, *, now: datetime
         invite=False,
         already={},
     )
+    # Page DMs are written first (their own lanes, the lowest ids): under Slack's rate
+    # limits a page is never queued behind channel creations, invites or pins.
+    dms = [m for m in paging.messages if m.kind == "page"]
     queue.send(
         session,
         incident,
+        *dms,
         queue.to_channel(incident, "open_channel"),
         queue.to_channel(incident, "invite", users=list(dict.fromkeys(invitees))),
         queue.to_channel(incident, "post_main"),
         queue.to_channel(incident, "pin_main"),
-        *paging.messages,
+        *(m for m in paging.messages if m.kind != "page"),
         *_inform(config, incident),
         now=now,
     )
+
+
+def _origin(incident: Incident) -> dict[str, Any]:
+    """What an incident opened by alerts adds to its `declared` entry."""
+    return {} if incident.origin is None else {"origin": incident.origin}
 
 
 def _inform(config: Config, incident: Incident) -> list[Message]:

@@ -9,7 +9,7 @@ the stored ticks.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlmodel import Session
@@ -22,6 +22,7 @@ from bot.incidents.errors import UserError
 from bot.incidents.records import record
 from bot.messages.runbooks import best_runbooks, part_count, runbook_groups
 from bot.runbooks import Runbook, clicked
+from bot.store.alerts import alert_names
 from bot.store.runbook_steps import set_step, ticked_steps
 from bot.store.tables import Incident
 
@@ -40,9 +41,15 @@ class Ticks:
 
 
 def choose_runbook(
-    runbooks: Mapping[str, Runbook], config: Config, incident: Incident, name: str | None
+    runbooks: Mapping[str, Runbook],
+    config: Config,
+    incident: Incident,
+    name: str | None,
+    *,
+    alerts: Sequence[str] = (),
 ) -> Runbook:
-    """The runbook named `name`, or the best match for the incident; UserError if none."""
+    """The runbook named `name`, or the best match for the incident and the names of its
+    `alerts`; UserError if none."""
     if name:
         if name in runbooks:
             return runbooks[name]
@@ -51,7 +58,7 @@ def choose_runbook(
             " Did you mean " + " or ".join(f"`{escape(c)}`" for c in close) + "?" if close else ""
         )
         raise UserError(f"There is no runbook `{escape(name)}`.{hint}")
-    matches = best_runbooks(runbooks, config, incident)
+    matches = best_runbooks(runbooks, config, incident, alerts=alerts)
     if not matches:
         names = ", ".join(f"`{escape(n)}`" for n in runbooks) or "none"
         raise UserError(
@@ -73,7 +80,8 @@ def post_runbook(
     """Post the named (or best matching) runbook in the incident channel, one outbox row
     per message; return it."""
     incident, now = open_for_change(session, incident_id)
-    runbook = choose_runbook(runbooks, config, incident, name)
+    alerts = alert_names(session, incident_id=id_of(incident))
+    runbook = choose_runbook(runbooks, config, incident, name, alerts=alerts)
     rows = [
         queue.to_channel(incident, POST, runbook=runbook.name, part=part)
         for part in range(part_count(runbook))

@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.config.model import Config
 from bot.core.escaping import escape, mention
+from bot.messages import alerts
 from bot.messages.followups import followup_added_line, followup_done_line, impact_set_line
 from bot.messages.pins import pinned_line, unpinned_line
 from bot.messages.rollback import finished_icon, finished_line, started_line
@@ -36,8 +37,8 @@ class Fact:
 
     @property
     def actor(self) -> str:
-        """A mention of whoever did it."""
-        return mention(self.entry.actor)
+        """A mention of whoever did it (firebell itself is named, not mentioned)."""
+        return "firebell" if self.entry.actor == "firebell" else mention(self.entry.actor)
 
 
 def line(entry: TimelineEntry, incident: Incident, config: Config) -> str:
@@ -60,6 +61,8 @@ def post(entry: TimelineEntry, incident: Incident, config: Config) -> str:
 
 def _declared(f: Fact) -> str:
     title = escape(str(f.data.get("title", f.incident.title)))
+    if f.data.get("origin"):
+        return f"Alerts opened {f.incident.ref} ({f.data.get('severity')}): {title}"
     return f"{f.actor} declared {f.incident.ref} ({f.data.get('severity')}): {title}"
 
 
@@ -206,8 +209,13 @@ LINES: dict[str, Wording] = {
     "followup_added": followup_added_line,
     "followup_done": followup_done_line,
     "impact_set": impact_set_line,
+    "alerts_added": lambda f: alerts.alerts_added_line(f.data),
+    "alerts_resolved": lambda f: alerts.alerts_resolved_line(f.data),
+    "alert_refired": lambda f: alerts.alert_refired_line(f.data),
+    "storm_group": lambda f: alerts.storm_group_line(f.data),
 }
 POSTS: dict[str, Wording] = {
+    "alerts_resolved": lambda f: alerts.alerts_resolved_post(f.data, f.incident),
     "status": _status_post,
     "paged": _paged_post,
     "escalated": _escalated_post,
@@ -225,4 +233,6 @@ ICONS = {
     "resolved": ":white_check_mark:",
     "rollback_started": ":rewind:",
     "impact_set": ":chart_with_downwards_trend:",
+    "alerts_added": ":bell:",
+    "alert_refired": ":fire:",
 }

@@ -28,12 +28,13 @@ from bot.core.escaping import channel_link, escape, mention
 from bot.core.states import State
 from bot.core.timeline import shown
 from bot.messages import events
+from bot.messages.alerts import alert_section
 from bot.messages.deploys import version_line
 from bot.messages.rollback import rollback_button
 from bot.messages.runbooks import best_runbooks, runbook_button, runbook_list
 from bot.messages.words import area_name, reason, team_name, when
 from bot.runbooks import Runbook
-from bot.store.tables import Incident, TimelineEntry
+from bot.store.tables import Alert, Incident, TimelineEntry
 
 ACK = "incident_acknowledge"
 RESOLVE = "incident_resolve"
@@ -67,7 +68,7 @@ def _facts(incident: Incident, config: Config) -> list[str]:
         f"*Severity*\n{incident.severity} · {escape(severity.name)}",
         f"*State*\n{STATE_ICONS[State(incident.state)]} {incident.state}",
         f"*Area*\n{area_name(config, incident)}",
-        f"*Declared by*\n{mention(incident.declared_by)} {when(incident.declared_at)}",
+        f"*Declared by*\n{_declarer(incident)} {when(incident.declared_at)}",
     ]
     if incident.service:
         facts.append(f"*Service*\n{escape(incident.service)}")
@@ -86,6 +87,13 @@ def _facts(incident: Incident, config: Config) -> list[str]:
         )
         facts.append(f"*Respond by*\n{when(incident.response_deadline)}{level}")
     return facts
+
+
+def _declarer(incident: Incident) -> str:
+    """Who declared it: a person, or the alerts that opened it."""
+    if incident.origin == "storm":
+        return "an alert storm"
+    return "alerts" if incident.origin else mention(incident.declared_by)
 
 
 def _deadline_kept(incident: Incident) -> str:
@@ -135,11 +143,13 @@ def main_message(
     versions: Target | None = None,
     runbooks: Mapping[str, Runbook] | None = None,
     drill_warning: str | None = None,
+    alerts: Sequence[Alert] = (),
 ) -> tuple[str, list[Block]]:
     """The incident's main message: pinned in its channel and mirrored elsewhere;
     `versions` are its service's current version and rollback target, when known;
-    the best of `runbooks` for the incident are listed, with a `Runbook` button;
-    `drill_warning` says why the service's rollback drills need attention."""
+    the best of `runbooks` for the incident (and its `alerts`' names) are listed, with
+    a `Runbook` button; `drill_warning` says why the service's rollback drills need
+    attention; `alerts` are listed with how many are resolved."""
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=_headline(incident), emoji=True)),
         SectionBlock(fields=[MarkdownTextObject(text=f) for f in _facts(incident, config)]),
@@ -161,7 +171,10 @@ def main_message(
                 text=MarkdownTextObject(text=f"*Summary*\n{escape(incident.summary)}"[:3000])
             )
         )
-    matches = best_runbooks(runbooks or {}, config, incident)
+    if (section := alert_section(incident, config, alerts)) is not None:
+        blocks.append(section)
+    names = sorted({a.name for a in alerts})
+    matches = best_runbooks(runbooks or {}, config, incident, alerts=names)
     if matches:
         blocks.append(runbook_list(config, matches))
     if channel_id:
@@ -241,11 +254,14 @@ def incident_list(incidents: Sequence[Incident]) -> str:
 
 
 def incident_details(
-    incident: Incident, config: Config, entries: Sequence[TimelineEntry]
+    incident: Incident,
+    config: Config,
+    entries: Sequence[TimelineEntry],
+    alerts: Sequence[Alert] = (),
 ) -> tuple[str, list[Block]]:
-    """`/incident show INC-<n>`: the main message plus the latest timeline entries
-    (pins taken back left out)."""
-    text, blocks = main_message(incident, config, channel_id=incident.channel_id)
+    """`/incident show INC-<n>`: the main message (with its alerts) plus the latest
+    timeline entries (pins taken back left out)."""
+    text, blocks = main_message(incident, config, channel_id=incident.channel_id, alerts=alerts)
     blocks = [b for b in blocks if not isinstance(b, ActionsBlock)]
     recent = shown(entries)[-15:]
     if recent:

@@ -74,15 +74,20 @@ class StepsBlock:
 
 
 def best_runbooks(
-    runbooks: Mapping[str, Runbook], config: Config, incident: Incident
+    runbooks: Mapping[str, Runbook],
+    config: Config,
+    incident: Incident,
+    *,
+    alerts: Sequence[str] = (),
 ) -> list[Runbook]:
-    """The runbooks that fit the incident, best first."""
+    """The runbooks that fit the incident (and the names of its alerts), best first."""
     return matching_runbooks(
         runbooks,
         config,
         service=incident.service,
         area=incident.area,
         severity=incident.severity,
+        alerts=alerts,
     )
 
 

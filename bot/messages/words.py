@@ -73,4 +73,6 @@ def reason(why: dict[str, Any], incident: Incident, at: datetime) -> str:
         return f"escalated by {mention(by)}"
     if cause == "page" and by:
         return f"paged by {mention(by)}"
+    if cause == "storm":
+        return "an alert storm reaches your area"
     return ""

@@ -3,7 +3,8 @@
 The bot talks to it as it talks to Slack: point ``SLACK_API_URL`` at ``fake.api_url``.
 It keeps users, channels, messages, pins and views, answers with Slack's response shapes
 and error codes, enforces Slack's rules (channel names, Block Kit limits, trigger_id
-expiry, an optional per-channel rate limit) and misbehaves on demand: queued faults
+expiry, Slack's rate limits when asked: ``FakeSlack(rate_limits=RateLimits(scale=60))``,
+see bot/sandbox/ratelimits.py) and misbehaves on demand: queued faults
 (``inject``, ``script``) and seeded random ones (``chaos``), including calls that take
 effect and then fail (see bot/sandbox/faults.py for the kinds). Attributes such as
 ``fake.channels`` are the live state; query methods return snapshots.
@@ -49,6 +50,7 @@ from bot.sandbox.model import (
     User,
     View,
 )
+from bot.sandbox.ratelimits import RateLimits
 from bot.sandbox.webapi import SlackWebApi
 
 __all__ = [
@@ -67,6 +69,7 @@ __all__ = [
     "FakeSlack",
     "Fault",
     "Message",
+    "RateLimits",
     "ResponsePost",
     "User",
     "View",
@@ -80,7 +83,10 @@ RESPONSE_URL_USES = 5  # Slack accepts five posts to one response URL
 class FakeSlack(SlackWebApi):
     """Slack's Web API and response URLs, in memory, on ``127.0.0.1:<free port>``."""
 
-    def __init__(self, *, bot_token: str | None = None) -> None:
+    def __init__(
+        self, *, bot_token: str | None = None, rate_limits: RateLimits | None = None
+    ) -> None:
+        self._made_with = rate_limits  # what reset() goes back to
         # Fresh tokens for every workspace: the sandbox's are never a constant.
         self.bot_token = bot_token or f"xoxb-sandbox-{secrets.token_hex(12)}"
         self.app_token = f"xapp-sandbox-{secrets.token_hex(12)}"
@@ -140,9 +146,11 @@ class FakeSlack(SlackWebApi):
         return f"{self.base_url}/api/"
 
     def reset(self) -> None:
-        """Back to the initial workspace: no messages, calls, faults, chaos or limits."""
+        """Back to the initial workspace: no messages, calls, faults or chaos, and the
+        rate limits it was made with."""
         with self._lock:
             super().reset()
+            self.rate_limits = self._made_with
             self.calls: list[Call] = []
             self.responses: list[ResponsePost] = []
             self.latency = 0.0
@@ -355,6 +363,10 @@ class FakeSlack(SlackWebApi):
     def _dispatch(self, method: str, params: Json, auth: str | None) -> Reply:
         if not auth or not auth.startswith("Bearer "):
             return json_reply({"ok": False, "error": "not_authed"})
+        try:
+            self._check_method_rate(auth.removeprefix("Bearer "), method)
+        except SlackError as err:
+            return json_reply({"ok": False, "error": err.code}, err.status, err.headers)
         if method == "apps.connections.open":
             # Socket Mode: only the app-level token opens a connection.
             if auth.removeprefix("Bearer ") != self.app_token:

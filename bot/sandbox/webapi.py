@@ -270,7 +270,7 @@ class SlackWebApi(ReactionsWorkspace):
     def _chat_post_message(self, params: Json) -> Json:
         channel = self._postable(params)
         text, blocks = self._content(params)
-        self._posted_at[channel.id] = self._check_rate(channel.id)
+        self._check_rate(channel.id)
         message = Message(
             channel.id,
             self._next_ts(),

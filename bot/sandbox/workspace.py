@@ -1,7 +1,9 @@
 """A Slack workspace in memory: its members, channels, messages, pins and views.
 
 The Web API methods that change it are in `bot.sandbox.webapi`; the rules they share
-(message content, metadata, rate limits, paging) are helpers here.
+(message content, metadata, rate limits, paging) are helpers here. Rate limits are
+off unless ``rate_limits`` is set (Slack's tiers, scaled: bot/sandbox/ratelimits.py) or
+``enforce_rate_limit`` is (posts per channel only, at Slack's speed: the sandbox's).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from bot.sandbox.model import (
     initial_usergroups,
     initial_users,
 )
+from bot.sandbox.ratelimits import RateLimiter, RateLimits
 
 MAX_TEXT = 40_000
 _ID_CHARS = string.ascii_uppercase + string.digits
@@ -71,11 +74,12 @@ class Workspace:
             self.pins: set[tuple[str, str]] = set()
             self.views: dict[str, View] = {}
             self.trigger_ttl = 3.0
+            self.rate_limits: RateLimits | None = None
             self.enforce_rate_limit = False
             self.rate_limit_burst = 4
             self.require_membership = False
             self._triggers: dict[str, Trigger] = {}
-            self._posted_at: dict[str, list[float]] = {}
+            self._limiter: RateLimiter | None = None
             self._last_ts = 0
             self._next_id = 0
             self.version = 0  # counts changes, so that a page knows when to look again
@@ -279,12 +283,28 @@ class Workspace:
             raise SlackError("invalid_metadata_schema")
         return {"event_type": metadata["event_type"], "event_payload": metadata["event_payload"]}
 
-    def _check_rate(self, channel_id: str) -> list[float]:
-        now = time.monotonic()
-        recent = [t for t in self._posted_at.get(channel_id, []) if now - t < 1.0]
-        if self.enforce_rate_limit and len(recent) >= self.rate_limit_burst:
-            raise SlackError("ratelimited", status=429, headers={"Retry-After": "1"})
-        return [*recent, now]
+    def _rate_limiter(self) -> RateLimiter | None:
+        """The limiter of the limits in force (fresh windows whenever they change)."""
+        limits = self.rate_limits
+        if limits is None and self.enforce_rate_limit:
+            limits = RateLimits(tiers=False, channel_burst=self.rate_limit_burst)
+        if limits is None:
+            self._limiter = None
+        elif self._limiter is None or self._limiter.limits != limits:
+            self._limiter = RateLimiter(limits)
+        return self._limiter
+
+    def _check_rate(self, channel_id: str) -> None:
+        """Count a post to ``channel_id``; 429 past the channel's limit."""
+        limiter = self._rate_limiter()
+        if limiter is not None:
+            _refuse(limiter.channel_post(channel_id, time.monotonic()))
+
+    def _check_method_rate(self, token: str, method: str) -> None:
+        """Count a call to ``method`` with ``token``; 429 past the method's tier."""
+        limiter = self._rate_limiter()
+        if limiter is not None:
+            _refuse(limiter.method_call(token, method, time.monotonic()))
 
     def _page(self, items: list[Any], params: Json) -> tuple[list[Any], str]:
         try:
@@ -296,3 +316,9 @@ class Workspace:
         end = start + limit
         more = base64.b64encode(f"offset:{end}".encode()).decode() if end < len(items) else ""
         return items[start:end], more
+
+
+def _refuse(retry_after: int | None) -> None:
+    """Answer 429 as Slack does, when the limiter says to wait ``retry_after`` seconds."""
+    if retry_after is not None:
+        raise SlackError("ratelimited", status=429, headers={"Retry-After": str(retry_after)})

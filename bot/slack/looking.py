@@ -9,6 +9,7 @@ from bot.messages import answers
 from bot.messages.incident import incident_details, incident_list
 from bot.slack.invocation import Invocation, Reply
 from bot.slack.parsing import parse_ref
+from bot.store.alerts import alerts_of
 from bot.store.incidents import incident_by_number, open_incidents, timeline
 
 
@@ -24,7 +25,8 @@ async def show(call: Invocation) -> Reply:
     if incident is None or incident.id is None:
         raise UnknownIncidentError(f"INC-{number}")
     entries = await call.runtime.store.run(timeline, incident_id=incident.id)
-    text, blocks = incident_details(incident, call.runtime.config, entries)
+    alerts = await call.runtime.store.run(alerts_of, incident_id=incident.id)
+    text, blocks = incident_details(incident, call.runtime.config, entries, alerts)
     return Reply(text, blocks)
 
 

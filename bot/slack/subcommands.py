@@ -21,7 +21,17 @@ from bot.config.duration import format_duration
 from bot.core.escaping import escape
 from bot.incidents.errors import UserError
 from bot.runtime import Runtime
-from bot.slack import declaring, deploys, followups, looking, rollback, runbooks, timeline, working
+from bot.slack import (
+    alerts,
+    declaring,
+    deploys,
+    followups,
+    looking,
+    rollback,
+    runbooks,
+    timeline,
+    working,
+)
 from bot.slack.errors import explain
 from bot.slack.invocation import Handler, Invocation, Reply, UsageError
 from bot.slack.parsing import parse_slack_id, parse_trigger_id, split
@@ -117,6 +127,9 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "followup", IN_CHANNEL, "<text> [@owner]", "record an action item", followups.followup
+    ),
+    Subcommand(
+        "alerts", IN_CHANNEL, "", "the incident's alerts: status, since, labels", alerts.alerts
     ),
     Subcommand("mitigated", IN_CHANNEL, "", "impact contained", working.mitigated),
     Subcommand(

@@ -3,7 +3,10 @@
 A row is claimable when it is due, nobody holds a live lease on it, and no earlier row
 of its lane is still undelivered: rows of a lane go out strictly in order, lanes in
 parallel. On PostgreSQL the claim uses `FOR UPDATE SKIP LOCKED`, so replicas never
-wait on each other; SQLite has one writer, so its claim is atomic as it stands.
+wait on each other; SQLite has one writer, so its claim is atomic as it stands. A claim
+may take only the heads of one `kind`, or every head but those: the delivery worker
+claims pages apart from everything else, so that a page never waits for a place behind
+channel chores (see bot/delivery/worker.py).
 """
 
 from __future__ import annotations
@@ -96,6 +99,8 @@ def _claim_statement() -> Select[Any]:
 # statements (an aliased self-join) costs more than running them.
 _CLAIM = _claim_statement()
 _CLAIM_LANE = _CLAIM.where(col(OutboxMessage.lane) == bindparam("b_lane"))
+_CLAIM_KIND = _CLAIM.where(col(OutboxMessage.kind) == bindparam("b_kind"))
+_CLAIM_NOT_KIND = _CLAIM.where(col(OutboxMessage.kind) != bindparam("b_kind"))
 _LEASE = (
     update(OutboxMessage)
     .where(col(OutboxMessage.id).in_(bindparam("ids", expanding=True)))
@@ -119,15 +124,23 @@ def claim(
     lease: timedelta,
     limit: int,
     lane: str | None = None,
+    kind: str | None = None,
+    not_kind: str | None = None,
 ) -> list[Leased]:
-    """Lease up to `limit` deliverable rows (the heads of their lanes) to `owner`.
+    """Lease up to `limit` deliverable rows (the heads of their lanes) to `owner`: of
+    one `lane`, or heads of `kind` only, or heads of any kind but `not_kind` (at most
+    one of the three).
 
     The rows come back detached from the session, showing the lease.
     """
     params: dict[str, Any] = {"now": now, "limit": limit}
-    query = _CLAIM if lane is None else _CLAIM_LANE
+    query = _CLAIM
     if lane is not None:
-        params["b_lane"] = lane
+        query, params["b_lane"] = _CLAIM_LANE, lane
+    elif kind is not None:
+        query, params["b_kind"] = _CLAIM_KIND, kind
+    elif not_kind is not None:
+        query, params["b_kind"] = _CLAIM_NOT_KIND, not_kind
     rows = list(session.execute(query, params).scalars())
     if not rows:
         return []

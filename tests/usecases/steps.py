@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -12,10 +13,12 @@ from sqlmodel import Session, col
 from bot.clock.firing import Firing, fire_due
 from bot.clock.kinds import KINDS, Kinds
 from bot.config.model import Config
+from bot.incidents.alerts import ingest
 from bot.incidents.declare import Declaration, declare
-from bot.store.db import Store
+from bot.integrations.model import Notification
+from bot.store.db import Store, db_now
 from bot.store.incidents import get_incident, timeline
-from bot.store.tables import Deadline, Incident, OutboxMessage, TimelineEntry
+from bot.store.tables import AlertNotification, Deadline, Incident, OutboxMessage, TimelineEntry
 
 
 def declare_one(
@@ -112,3 +115,25 @@ def together(*jobs: Callable[[], object]) -> None:
     for thread in threads:
         thread.join(timeout=60)
     assert not errors, errors
+
+
+def ingest_stored(store: Store, config: Config, notification: Notification) -> AlertNotification:
+    """Store a notification as the HTTP edge does (a body of its own) and ingest it in
+    the same transaction; the notification row as it ended."""
+
+    def run(session: Session) -> AlertNotification:
+        row = AlertNotification(
+            source=notification.source,
+            received_at=db_now(session),
+            body={"groupKey": notification.group_key},
+            body_hash=uuid.uuid4().hex,
+            group_key=notification.group_key,
+        )
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        ingest(session, config, notification, notification_id=row.id, now=db_now(session))
+        session.refresh(row)
+        return row
+
+    return store.call(run)

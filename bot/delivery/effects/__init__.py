@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.delivery.effects import channel, pin, posts, refresh, respond, runbook, timeline, webhook
+from bot.delivery.effects.alerts import post_unrouted
 from bot.delivery.effects.followup import show_followup
 from bot.delivery.effects.postmortem import post_postmortem
 from bot.delivery.effects.review import post_review
@@ -49,6 +50,7 @@ EFFECTS: Mapping[str, Effect] = {
     "weekly_review": post_review,
     "followup": show_followup,
     "postmortem": post_postmortem,
+    "alert_backlog": post_unrouted,
 }
 
 GIVEN_UP: Mapping[str, GivenUp] = {

@@ -28,6 +28,7 @@ async def post_main(slack: Slack, claimed: Claimed) -> Followup | None:
         versions=shown.versions,
         runbooks=slack.runbooks,
         drill_warning=shown.drill_warning,
+        alerts=shown.alerts,
     )
     return await slack.post_shown(
         claimed, incident, role="main", channel=channel, text=text, blocks=blocks
@@ -62,6 +63,7 @@ async def mirror(slack: Slack, claimed: Claimed) -> Followup | None:
         versions=shown.versions,
         runbooks=slack.runbooks,
         drill_warning=shown.drill_warning,
+        alerts=shown.alerts,
     )
     return await slack.post_shown(
         claimed, incident, role=role, channel=channel, text=text, blocks=blocks

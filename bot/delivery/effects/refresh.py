@@ -49,6 +49,7 @@ async def refresh(slack: Slack, claimed: Claimed) -> Followup | None:
                 versions=shown.versions,
                 runbooks=slack.runbooks,
                 drill_warning=shown.drill_warning,
+                alerts=shown.alerts,
             )
         await slack.update(message.channel, message.ts, text, blocks)
         assert message.id is not None  # noqa: S101 - read from the database

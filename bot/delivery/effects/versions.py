@@ -1,5 +1,6 @@
 """What a main message shows from the database besides the incident, read when it is
-posted or refreshed: its service's versions and the state of its rollback drills."""
+posted or refreshed: its service's versions, the state of its rollback drills and its
+alerts."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from bot.delivery.retry import TransientError
 from bot.delivery.slack import Slack
 from bot.incidents.deploys import current_target
 from bot.incidents.drills import drill_status
+from bot.store.alerts import alerts_of
 from bot.store.outage import is_unreachable
-from bot.store.tables import Incident
+from bot.store.tables import Alert, Incident
 
 
 @dataclass(frozen=True)
@@ -24,25 +26,34 @@ class Shown:
 
     versions: Target | None = None
     drill_warning: str | None = None
+    alerts: tuple[Alert, ...] = ()  # the incident's alerts, for incidents alerts opened or joined
 
 
 async def shown_facts(slack: Slack, incident: Incident) -> Shown:
     """What the incident's main message shows of its service, in one read; nothing for
     an incident of no service. A database that cannot be reached is a passing failure:
     the message is sent later, with these, rather than now without them."""
-    if not incident.service:
+    if not incident.service and incident.origin is None:
         return Shown()
     try:
-        return await slack.store.run(_read, slack.config, service=incident.service)
+        return await slack.store.run(
+            _read, slack.config, service=incident.service, incident_id=incident.id
+        )
     except Exception as err:
         if is_unreachable(err):
             raise TransientError("the database cannot be reached") from err
         raise
 
 
-def _read(session: Session, config: Config, *, service: str) -> Shown:
+def _read(
+    session: Session, config: Config, *, service: str | None, incident_id: int | None
+) -> Shown:
+    alerts = () if incident_id is None else tuple(alerts_of(session, incident_id=incident_id))
+    if service is None:
+        return Shown(alerts=alerts)
     status = drill_status(session, config, service=service)
     return Shown(
         versions=current_target(session, config, service=service),
         drill_warning=None if status is None else status.warning,
+        alerts=alerts,
     )

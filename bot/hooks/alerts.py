@@ -1,0 +1,208 @@
+"""`POST /hooks/alertmanager` and `POST /hooks/grafana`: a monitoring system notifies
+firebell of a group of alerts; firebell keeps the notification once and turns it into
+incidents, answering before any Slack call.
+
+Who may notify: a request with `Authorization: Bearer <FIREBELL_WEBHOOK_TOKEN>`
+(Alertmanager's `http_config.authorization`, Grafana's "Authorization Header"); 401
+otherwise, also when no token is configured. When `alerts.grafana.secret_env` names a
+set variable, Grafana's calls must also carry its HMAC signature (see `grafana_signed`).
+
+Then the body: at most `MAX_BODY` bytes (413, not read past that), JSON (400), an
+object (400), the sender's payload (422 naming the field, `bot.integrations`). An
+accepted body is kept (`AlertNotification`, with its hash) and ingested
+(`bot.incidents.alerts.ingest`) in one transaction; the answer comes after the commit:
+200 `{"ok": true, "notification": n, "duplicate": false, "outcome": ...}`. The same
+body again (Alertmanager retries after a 5xx or a timeout) is kept once and changes
+nothing: 200 with `"duplicate": true`. 503 while the database cannot be reached, so
+the sender retries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import SecretStr
+from sqlmodel import Session
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from bot.config.model import Config
+from bot.hooks.edge import bearer_matches, read_at_most, refused
+from bot.incidents.alerts import ingest
+from bot.integrations import alertmanager, grafana
+from bot.integrations.errors import PayloadError
+from bot.integrations.model import Notification, Source
+from bot.logs import printable
+from bot.runtime import Runtime
+from bot.settings import environment
+from bot.store.alert_notifications import insert_notification, notification_by_hash
+from bot.store.db import db_now
+from bot.store.outage import is_unreachable
+from bot.store.tables import AlertNotification
+
+log = logging.getLogger(__name__)
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+Parser = Callable[[Mapping[str, Any]], Notification]
+# Alertmanager sends one group per call; a few thousand alerts fit in well under this.
+MAX_BODY = 2 * 1024 * 1024
+# Grafana's signature header: the name its contact point form suggests, and the one its
+# HMAC signer (grafana/alerting `http/hmac.go`) uses when that field is left empty.
+SIGNATURE_HEADERS = ("x-grafana-alerting-signature", "x-grafana-alert-signature")
+# Grafana sends a timestamp (Unix seconds, signed as `<timestamp>:<body>`) only under a
+# header name the contact point sets; these are the names firebell's docs give.
+TIMESTAMP_HEADERS = ("x-grafana-alerting-signature-timestamp", "x-grafana-alerting-timestamp")
+
+Check = Callable[[Request, bytes], str | None]  # None: signed well; else why not
+
+
+def alertmanager_hook(runtime: Runtime, *, token: SecretStr | None) -> Endpoint:
+    """The endpoint of `POST /hooks/alertmanager`."""
+    return _hook(runtime, "alertmanager", alertmanager.parse, token=token, check=None)
+
+
+def grafana_hook(
+    runtime: Runtime, *, token: SecretStr | None, environ: Mapping[str, str] | None = None
+) -> Endpoint:
+    """The endpoint of `POST /hooks/grafana`; the HMAC secret is read from `environ` (by
+    default the environment and `.env`) once, here."""
+    environ = environment() if environ is None else environ
+    secret_env = runtime.config.alerts.grafana.secret_env
+    secret = environ.get(secret_env) if secret_env else None
+    if secret_env and not secret:
+        log.warning(
+            "alerts.grafana.secret_env names %s, which is not set: Grafana's calls are "
+            "taken without a signature",
+            printable(secret_env, 80),
+        )
+    check = None if not secret else _signature_check(secret.encode())
+    return _hook(runtime, "grafana", grafana.parse, token=token, check=check)
+
+
+def grafana_signed(secret: bytes, body: bytes, timestamp: str | None = None) -> str:
+    """The hex HMAC-SHA256 Grafana sends: over `<timestamp>:<body>` when it sends a
+    timestamp, else over the body alone."""
+    signed = body if timestamp is None else timestamp.encode() + b":" + body
+    return hmac.new(secret, signed, hashlib.sha256).hexdigest()
+
+
+def _signature_check(secret: bytes) -> Check:
+    """Whether a request carries Grafana's signature of its body made with `secret`.
+
+    The timestamp is not checked for freshness: a replayed body is the same body, which
+    is kept once, and Grafana's clock may differ from firebell's.
+    """
+
+    def check(request: Request, body: bytes) -> str | None:
+        given = next((request.headers[h] for h in SIGNATURE_HEADERS if h in request.headers), "")
+        if not given.strip():
+            return "missing X-Grafana-Alerting-Signature (HMAC-SHA256 of the body)"
+        timestamp = next(
+            (request.headers[h] for h in TIMESTAMP_HEADERS if h in request.headers), None
+        )
+        expected = grafana_signed(secret, body, timestamp)
+        if not hmac.compare_digest(given.strip().lower().encode(), expected.encode()):
+            return "wrong X-Grafana-Alerting-Signature: not signed with alerts.grafana's secret"
+        return None
+
+    return check
+
+
+def _hook(
+    runtime: Runtime, source: Source, parse: Parser, *, token: SecretStr | None, check: Check | None
+) -> Endpoint:
+    async def hook(request: Request) -> Response:
+        if not bearer_matches(request, token):
+            if token is None:
+                return refused(
+                    request,
+                    401,
+                    "alert notifications are refused: FIREBELL_WEBHOOK_TOKEN is not set",
+                )
+            return refused(request, 401, "missing or wrong bearer token")
+        raw = await read_at_most(request, MAX_BODY)
+        if raw is None:
+            return refused(request, 413, f"body over {MAX_BODY} bytes")
+        if check is not None and (why := check(request, raw)) is not None:
+            return refused(request, 401, why)
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return refused(request, 400, "the body is not JSON")
+        if not isinstance(body, dict):
+            return refused(request, 400, "the body must be a JSON object (a notification)")
+        try:
+            notification = parse(body)
+        except PayloadError as err:
+            return refused(request, 422, str(err), fields=[err.field])
+        try:
+            kept = await runtime.run(
+                _keep, runtime.config, source=source, body=body, raw=raw, notification=notification
+            )
+        except Exception as err:
+            if not is_unreachable(err):
+                raise
+            return refused(request, 503, "the database cannot be reached; try again")
+        log.info(
+            "alert notification %s from %s: %d alerts of group %s, %s",
+            "repeated" if kept.duplicate else "kept",
+            source,
+            len(notification.alerts),
+            printable(notification.group_key, 120),
+            kept.outcome or "recorded",
+            extra={"notification_id": kept.id, "source": source, "outcome": kept.outcome},
+        )
+        return JSONResponse(
+            {
+                "ok": True,
+                "notification": kept.id,
+                "duplicate": kept.duplicate,
+                "outcome": kept.outcome,
+            }
+        )
+
+    return hook
+
+
+@dataclass(frozen=True)
+class Kept:
+    """The notification's row, whether an earlier call kept the same body, and what it did."""
+
+    id: int
+    duplicate: bool
+    outcome: str
+
+
+def _keep(
+    session: Session,
+    config: Config,
+    *,
+    source: Source,
+    body: dict[str, Any],
+    raw: bytes,
+    notification: Notification,
+) -> Kept:
+    """Keep the notification once and, when it is new, ingest it (one transaction)."""
+    now = db_now(session)
+    notification_id = insert_notification(
+        session,
+        source=source,
+        received_at=now,
+        body=body,
+        raw=raw,
+        group_key=notification.group_key,
+    )
+    if notification_id is None:
+        earlier = notification_by_hash(session, source=source, raw=raw)
+        assert earlier is not None  # noqa: S101 - what the insert conflicted with
+        assert earlier.id is not None  # noqa: S101 - read from the database
+        return Kept(earlier.id, duplicate=True, outcome=earlier.outcome)
+    ingest(session, config, notification, notification_id=notification_id, now=now)
+    row = session.get(AlertNotification, notification_id)
+    return Kept(notification_id, duplicate=False, outcome=row.outcome if row else "")
