@@ -5,6 +5,10 @@ channel per group. At most `alerts.max_new_incidents_per_minute` incidents are o
 from alerts in any 60 seconds; the groups beyond that join one storm incident. The
 caller passes when the recent incidents were opened (what `AlertGroup.opened` rows
 record) and the time; nothing here reads a clock.
+
+An opening stamped after `now` counts too: a transaction reads its time before it
+waits for the storm lock, so one that waited may see openings stamped later than its
+own `now` by transactions that went first; leaving them out would overshoot the budget.
 """
 
 from __future__ import annotations
@@ -16,14 +20,16 @@ WINDOW = timedelta(seconds=60)
 
 
 def window_start(now: datetime) -> datetime:
-    """The start of the rolling minute that ends at `now` (exclusive)."""
+    """The start of the rolling minute that ends at `now` (exclusive): openings after
+    it count."""
     return now - WINDOW
 
 
 def opened_in_window(opened_at: Iterable[datetime], *, now: datetime) -> int:
-    """How many of the incidents opened at `opened_at` fall in the minute up to `now`."""
+    """How many of the incidents opened at `opened_at` fall in the minute up to `now`
+    (or later: see the module's docstring)."""
     start = window_start(now)
-    return sum(1 for at in opened_at if start < at <= now)
+    return sum(1 for at in opened_at if at > start)
 
 
 def may_open(opened_at: Iterable[datetime], *, now: datetime, per_minute: int) -> bool:
@@ -33,7 +39,7 @@ def may_open(opened_at: Iterable[datetime], *, now: datetime, per_minute: int) -
 
 def next_slot(opened_at: Iterable[datetime], *, now: datetime, per_minute: int) -> datetime:
     """The earliest moment from `now` at which alerts may open an incident again."""
-    recent = sorted(at for at in opened_at if window_start(now) < at <= now)
+    recent = sorted(at for at in opened_at if at > window_start(now))
     if len(recent) < per_minute:
         return now
     # The window must lose enough of the oldest openings to fall below the budget.

@@ -34,13 +34,13 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from bot.config.model import Config
-from bot.core.alert_routing import Route, storable
+from bot.core.alert_routing import Route, severity_of, storable
 from bot.core.states import State
 from bot.incidents import queue
 from bot.incidents.changes import id_of, open_for_change
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.errors import IncidentClosedError
-from bot.incidents.lifecycle import mitigate
+from bot.incidents.lifecycle import change_severity, mitigate
 from bot.incidents.records import record
 from bot.integrations.model import AlertFacts, Notification
 from bot.store.alerts import firing_count
@@ -92,12 +92,40 @@ def distinct_alerts(notification: Notification) -> list[AlertFacts]:
 
 
 def lock_open(session: Session, incident_id: int) -> Incident | None:
-    """Lock the incident for a change; None when it was resolved meanwhile."""
+    """Lock the incident for a change; None when it was resolved meanwhile.
+
+    The row lock is taken in a savepoint that is rolled back when the incident is
+    resolved, so no lock on an incident row is held by a caller that goes on to take
+    the service or storm lock (the order is group, service, storm, incident rows).
+    """
+    savepoint = session.begin_nested()
     try:
         incident, _ = open_for_change(session, incident_id)
     except IncidentClosedError:
+        savepoint.rollback()
         return None
+    savepoint.commit()
     return incident
+
+
+def raise_severity(
+    session: Session,
+    config: Config,
+    incident: Incident,
+    notification: Notification,
+    changes: Changes,
+) -> None:
+    """Raise the (locked, open) incident to the highest severity of the alerts that the
+    notification added or made fire again, when that is higher (P0 is the highest),
+    paging whoever the new level adds (`change_severity`). Never lowers it."""
+    rising = [a for a in (*changes.added, *changes.refired) if a.status == "firing"]
+    if not rising or incident.state == "resolved":
+        return
+    common = notification.common_labels
+    highest = min(severity_of(config, {**common, **a.labels}) for a in rising)
+    if highest < incident.severity:  # P0 sorts first
+        iid = id_of(incident)
+        change_severity(session, config, incident_id=iid, actor=ACTOR, severity=highest)
 
 
 def open_from_alerts(

@@ -20,6 +20,7 @@ the budget joins it, until a person resolves it. It stays current with facts:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from sqlmodel import Session
@@ -64,8 +65,11 @@ def join_storm(
     incident = None if found is None else lock_open(session, found)
     opened = incident is None
     if incident is None:
+        # No service: the storm spans areas (its groups' services are in their entries),
+        # and a service's later groups must not take it for that service's incident.
+        spanning = replace(route, service=None)
         incident = open_from_alerts(
-            session, config, route, alerts, origin="storm", title=STORM_TITLE, now=now
+            session, config, spanning, alerts, origin="storm", title=STORM_TITLE, now=now
         )
     earlier = storm_facts(session, incident_id=id_of(incident))
     group = add_group(session, incident, notification, key_hash=key_hash, opened=False, now=now)

@@ -18,6 +18,9 @@ same transaction; `ingest` records what the notification did (`outcome`, `incide
    storm budget allows (`bot.core.storm`): `opened`. Beyond it, the group joins the
    storm incident (`bot.incidents.alert_storm`): `storm`.
 
+Alerts that join an open incident (1 and 4) raise its severity when they are more
+severe (`raise_severity`: paging whoever the new level adds); they never lower it.
+
 Concurrency: the group is serialised first (an advisory lock on its key hash), so two
 notifications of one new group at once open one incident; then the service, so two new
 groups of one service open one incident; then the storm budget, so two replicas cannot
@@ -42,6 +45,7 @@ from bot.incidents.alert_changes import (
     distinct_alerts,
     lock_open,
     open_from_alerts,
+    raise_severity,
     tell_changes,
 )
 from bot.incidents.alert_storm import join_storm
@@ -105,6 +109,7 @@ def _ingest(
         tell_changes(
             session, config, incident, group, changes, joined=False, post_added=False, now=now
         )
+        raise_severity(session, config, incident, notification, changes)
         kind = "storm" if incident.origin == "storm" else "attached"
         return Outcome(kind, group.incident_id, f"{changes.said()} in {incident.ref}")
     if not notification.firing:
@@ -126,11 +131,12 @@ def _ingest(
             tell_changes(
                 session, config, incident, group, changes, joined=True, post_added=True, now=now
             )
+            raise_severity(session, config, incident, notification, changes)
             why = f"joined {incident.ref}, the open incident of service {route.service}"
             return Outcome("attached", id_of(incident), why)
     budget = config.alerts.max_new_incidents_per_minute
     lock_name(session, STORM_LOCK)
-    recent = opened_since(session, now=now, limit=budget)
+    recent = opened_since(session, now=now)
     if not may_open(recent, now=now, per_minute=budget):
         again = next_slot(recent, now=now, per_minute=budget)
         return join_storm(

@@ -7,6 +7,11 @@ Lenient where real senders differ and the meaning is plain: Go writes an empty m
 (read as None), and the zero time `0001-01-01T00:00:00Z` for an alert that has not
 ended (read as None). Fields not read here are ignored, so a newer sender's additions
 never break an older firebell.
+
+What a database text column cannot hold (a NUL, which PostgreSQL refuses, or a lone
+surrogate, which is not UTF-8): refused in the strings firebell keys and stores as they
+are (group key, fingerprint, status, URLs, ...), replaced by U+FFFD in labels and
+annotations (`cleaned`), so the alert is still kept.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from bot.integrations.model import Status
 # Go's `time.Time{}`: what both senders write for "no time".
 _GO_ZERO_YEAR = 1
 STATUSES: tuple[Status, ...] = ("firing", "resolved")
+_SURROGATES, _SURROGATES_END = 0xD800, 0xDFFF
 
 
 def text(body: Mapping[str, Any], key: str, where: str, *, required: bool = False) -> str:
@@ -32,6 +38,10 @@ def text(body: Mapping[str, Any], key: str, where: str, *, required: bool = Fals
     value = body[key]
     if not isinstance(value, str):
         raise PayloadError(where, "expected a string")
+    if not storable(value):
+        raise PayloadError(
+            where, "contains a NUL character or a lone surrogate (\\u0000, \\ud800): remove it"
+        )
     return value
 
 
@@ -58,7 +68,35 @@ def strings(body: Mapping[str, Any], key: str, where: str) -> dict[str, str]:
         isinstance(k, str) and isinstance(v, str) for k, v in value.items()
     ):
         raise PayloadError(where, "expected an object of strings")
-    return dict(value)
+    return {cleaned(k): cleaned(v) for k, v in value.items()}
+
+
+def storable(value: str) -> bool:
+    """Whether a database text column can hold `value`: no NUL (PostgreSQL refuses it)
+    and no lone surrogate (not encodable as UTF-8)."""
+    return "\x00" not in value and not any(_SURROGATES <= ord(c) <= _SURROGATES_END for c in value)
+
+
+def cleaned(value: str) -> str:
+    """`value` with each NUL and lone surrogate replaced by U+FFFD: labels and
+    annotations are kept so, with the alert."""
+    if storable(value):
+        return value
+    return "".join(
+        "\ufffd" if c == "\x00" or _SURROGATES <= ord(c) <= _SURROGATES_END else c for c in value
+    )
+
+
+def cleaned_json(value: Any) -> Any:
+    """A decoded JSON value with every string (keys too) `cleaned`: what is stored as the
+    notification's body."""
+    if isinstance(value, str):
+        return cleaned(value)
+    if isinstance(value, list):
+        return [cleaned_json(v) for v in value]
+    if isinstance(value, dict):
+        return {cleaned(str(k)): cleaned_json(v) for k, v in value.items()}
+    return value
 
 
 def count(body: Mapping[str, Any], key: str, where: str) -> int:

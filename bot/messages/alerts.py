@@ -7,7 +7,7 @@ here: a `<!channel>` in a summary annotation notifies nobody.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +24,10 @@ ON_MAIN = 8  # alerts (or storm groups) the main message lists
 IN_ANSWER = 40  # alerts `/incident alerts` lists
 SECTION = 2900  # characters per section (Slack allows 3,000)
 MAX_URL = 1000  # a longer generator URL is not linked: it would crowd out the list
+MAX_SUMMARY = 300  # characters of a summary annotation `/incident alerts` shows
+MAX_LABELS = 400  # characters of an alert's labels `/incident alerts` shows
+MAX_ENTITY = len("&amp;")  # the longest escape `escape` writes
+Line = tuple[str, str]  # a line with its links, and the same line without them
 _ICONS = {"firing": ":fire:", "resolved": ":white_check_mark:"}
 
 
@@ -53,10 +57,8 @@ def alert_section(incident: Incident, config: Config, alerts: Sequence[Alert]) -
     if not alerts:
         return None
     lines = _group_lines(config, alerts) if incident.origin == "storm" else _alert_lines(alerts)
-    shown = lines[:ON_MAIN]
-    if len(lines) > ON_MAIN:
-        shown.append(f"… and {len(lines) - ON_MAIN} more: `/incident alerts` lists them")
-    text = _fit(f"*Alerts* · {resolved_count(alerts)}\n" + "\n".join(shown))
+    head = f"*Alerts* · {resolved_count(alerts)}"
+    text = fit_lines(head, lines, more=_more_on_main, most=ON_MAIN)
     return SectionBlock(text=MarkdownTextObject(text=text))
 
 
@@ -78,7 +80,7 @@ def alerts_answer(
         if chunk and len(chunk) + len(entry) + 1 > SECTION:
             blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
             chunk = ""
-        chunk = f"{chunk}\n{entry}" if chunk else _fit(entry)
+        chunk = f"{chunk}\n{entry}" if chunk else entry
     if chunk:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
     if received and last is not None:
@@ -154,14 +156,63 @@ def storm_group_line(data: Mapping[str, Any]) -> str:
     )
 
 
-def _alert_lines(alerts: Sequence[Alert]) -> list[str]:
+def fit_lines(
+    head: str, lines: Sequence[Line], *, more: Callable[[int], str], most: int, limit: int = SECTION
+) -> str:
+    """`head`, then whole lines while they fit in `limit` characters (at most `most` of
+    them), then `more(n)` for the `n` left out, for which room is always kept. A line
+    (linked, plain) that does not fit is shown plain (without its links); the first line
+    alone too long for the room is cut at a safe point (`cut`)."""
+    out = [head]
+    used = len(head)
+    shown = 0
+    for index, (linked, plain) in enumerate(lines[:most]):
+        later = len(lines) - index - 1
+        room = limit - used - 1 - (len(more(later)) + 1 if later else 0)
+        line = next((t for t in (linked, plain) if len(t) <= room), None)
+        if line is None and shown == 0 and room > 0:
+            line = cut(plain, room)
+        if line is None:
+            break
+        out.append(line)
+        used += len(line) + 1
+        shown += 1
+    if len(lines) > shown:
+        out.append(more(len(lines) - shown))
+    return "\n".join(out)
+
+
+def cut(text: str, limit: int) -> str:
+    """Rendered mrkdwn `text` in at most `limit` characters, ending in `…` when cut, never
+    inside an `&amp;`-style escape or a `<...>` link or mention."""
+    if len(text) <= limit:
+        return text
+    end = max(limit - 1, 0)
+    opened = text.rfind("<", 0, end)
+    if opened > text.rfind(">", 0, end):
+        end = opened  # inside a `<...>` token: cut before it
+    amp = text.rfind("&", max(0, end - MAX_ENTITY), end)
+    if amp >= 0 and ";" not in text[amp:end]:
+        end = amp  # inside an escape such as `&amp;`: cut before it
+    return text[:end].rstrip() + "…"
+
+
+def _more_on_main(left: int) -> str:
+    return f"… and {left} more: `/incident alerts` lists them"
+
+
+def _alert_lines(alerts: Sequence[Alert]) -> list[Line]:
     ordered = sorted(alerts, key=lambda a: (a.status != "firing", a.id or 0))
-    return [f"{_ICONS.get(a.status, '')} {_link(a.generator_url, a.name)}" for a in ordered]
+    return [
+        (f"{icon} {_link(a.generator_url, a.name)}", f"{icon} {escape(a.name)}")
+        for a in ordered
+        for icon in (_ICONS.get(a.status, ""),)
+    ]
 
 
-def _group_lines(config: Config, alerts: Sequence[Alert]) -> list[str]:
+def _group_lines(config: Config, alerts: Sequence[Alert]) -> list[Line]:
     """One line per alert group: what it is about (its service or area label), its
-    alerts' names, how many fire."""
+    alerts' names (linked, and plain), how many fire."""
     groups: dict[int | None, list[Alert]] = {}
     for alert in alerts:
         groups.setdefault(alert.group_id, []).append(alert)
@@ -170,9 +221,12 @@ def _group_lines(config: Config, alerts: Sequence[Alert]) -> list[str]:
     for members in groups.values():
         labels = members[0].labels
         scope = labels.get(rules.service_label) or labels.get(rules.area_label) or "no service"
-        names = ", ".join(dict.fromkeys(_link(a.generator_url, a.name) for a in members))
+        linked = ", ".join(dict.fromkeys(_link(a.generator_url, a.name) for a in members))
+        plain = ", ".join(dict.fromkeys(escape(a.name) for a in members))
         firing = sum(1 for a in members if a.status == "firing")
-        lines.append(f"• *{escape(str(scope))}*: {names} ({firing} of {len(members)} firing)")
+        about = f"• *{escape(str(scope))}*: "
+        counted = f" ({firing} of {len(members)} firing)"
+        lines.append((about + linked + counted, about + plain + counted))
     return lines
 
 
@@ -182,17 +236,23 @@ def _alert_entry(alert: Alert) -> str:
     if alert.status == "resolved":
         status = f"resolved {when(alert.resolved_at or alert.last_seen_at)} (fired {since})"
     again = f" · fired {alert.fired} times" if alert.fired > 1 else ""
-    labels = ", ".join(
-        f"{escape(str(k))}={escape(str(v))}" for k, v in alert.labels.items() if k != "alertname"
-    )
-    summary = alert.annotations.get("summary")
-    name = _link(alert.generator_url, alert.name)
-    lines = [f"{_ICONS.get(alert.status, '')} *{name}* · {status}{again}"]
+    labels = ", ".join(f"{k}={v}" for k, v in alert.labels.items() if k != "alertname")
+    summary = str(alert.annotations.get("summary") or "")
+    rest = []
     if summary:
-        lines.append(f"    {escape(str(summary))[:300]}")
+        rest.append(f"    {escape(_shortened(summary, MAX_SUMMARY))}")
     if labels:
-        lines.append(f"    _{labels[:400]}_")
-    return "\n".join(lines)
+        rest.append(f"    _{escape(_shortened(labels, MAX_LABELS))}_")
+    for name in (_link(alert.generator_url, alert.name), escape(alert.name)):
+        entry = "\n".join([f"{_ICONS.get(alert.status, '')} *{name}* · {status}{again}", *rest])
+        if len(entry) <= SECTION:
+            return entry
+    return cut(entry, SECTION)
+
+
+def _shortened(text: str, limit: int) -> str:
+    """Unescaped `text` cut to `limit` characters (escape after: never inside `&amp;`)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _link(url: str | None, text: str) -> str:
@@ -200,7 +260,7 @@ def _link(url: str | None, text: str) -> str:
     label = escape(text)
     if not url or len(url) > MAX_URL or not url.startswith(("http://", "https://")):
         return label
-    if any(c in url for c in "<>| \n"):
+    if any(c in "<>|" or c.isspace() or not c.isprintable() for c in url):
         return label
     return f"<{url.replace('&', '&amp;')}|{label}>"
 
@@ -214,7 +274,3 @@ def _names(data: Mapping[str, Any]) -> str:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def _fit(text: str) -> str:
-    return text if len(text) <= SECTION else text[: SECTION - 1] + "…"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, or_, select, text, update
 from sqlmodel import Session, col
 
 from bot.core.storm import window_start
@@ -44,10 +44,15 @@ def open_group(session: Session, *, key_hash: str) -> AlertGroup | None:
 
 
 def open_incident_of_service(session: Session, *, service: str) -> int | None:
-    """The id of the latest unresolved incident of `service`, if any."""
+    """The id of the latest unresolved incident of `service`, if any; never the storm
+    incident (it spans areas, and groups join it only past the storm budget)."""
     return session.execute(
         select(col(Incident.id))
-        .where(col(Incident.service) == service, col(Incident.state) != "resolved")
+        .where(
+            col(Incident.service) == service,
+            col(Incident.state) != "resolved",
+            or_(col(Incident.origin).is_(None), col(Incident.origin) != "storm"),
+        )
         .order_by(col(Incident.id).desc())
         .limit(1)
     ).scalar_one_or_none()
@@ -63,14 +68,14 @@ def open_storm_incident(session: Session) -> int | None:
     ).scalar_one_or_none()
 
 
-def opened_since(session: Session, *, now: datetime, limit: int) -> list[datetime]:
-    """When the incidents alerts opened in the minute up to `now` were opened (at most
-    `limit` of the latest: all the budget needs)."""
+def opened_since(session: Session, *, now: datetime) -> list[datetime]:
+    """When every incident alerts opened after the start of the minute up to `now` was
+    opened, with no upper bound: one stamped after `now` (by a transaction that took the
+    storm lock first) counts too. Read under the storm lock; the budget keeps it short."""
     rows = session.execute(
         select(col(AlertGroup.created_at))
         .where(col(AlertGroup.opened), col(AlertGroup.created_at) > window_start(now))
-        .order_by(col(AlertGroup.created_at).desc())
-        .limit(limit)
+        .order_by(col(AlertGroup.created_at))
     ).scalars()
     return list(rows)
 

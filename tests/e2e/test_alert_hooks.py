@@ -226,3 +226,43 @@ def test_firebell_alerts_lists_the_notifications_newest_first(
     assert "3 alerts: DiskFull x2" in alertmanager_row
     outcomes = {row.outcome for row in kept(store)}
     assert all(outcome in alertmanager_row + grafana_row for outcome in outcomes)
+
+
+def test_nan_or_infinity_in_the_body_is_a_400_saying_so(firebell: Firebell, store: Store) -> None:
+    """Python reads NaN and Infinity, JSON (and PostgreSQL's json) does not: 400, none kept."""
+    raw = payload("alertmanager_firing").rstrip()
+    for constant in (b"NaN", b"Infinity", b"-Infinity"):
+        answer = notify(firebell, "alertmanager", raw[:-1] + b', "extra": ' + constant + b"}")
+        assert answer.status_code == 400
+        assert constant.decode() in answer.json()["error"]
+    assert kept(store) == []
+
+
+def test_a_nul_or_lone_surrogate_in_the_group_key_is_a_422_naming_it(
+    firebell: Firebell, store: Store
+) -> None:
+    """A NUL or a lone surrogate cannot be stored as a group key: 422 naming groupKey."""
+    for key in ("g\\u0000", '{}:{alertname=\\"X\\ud800\\"}'):
+        body = json.loads(payload("alertmanager_firing"))
+        raw = json.dumps(body).replace(json.dumps(body["groupKey"]), f'"{key}"', 1).encode()
+        answer = notify(firebell, "alertmanager", raw)
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["fields"] == ["groupKey"]
+    assert kept(store) == []
+
+
+def test_a_nul_or_lone_surrogate_in_an_annotation_is_replaced_and_the_alert_kept(
+    firebell: Firebell, store: Store
+) -> None:
+    """The alert is kept and ingested; the stored body and annotations hold U+FFFD."""
+    body = json.loads(payload("alertmanager_firing"))
+    body["alerts"][0]["annotations"]["summary"] = "disk\u0000full"
+    body["alerts"][0]["labels"]["note"] = "x\ud800"
+    raw = json.dumps(body).encode()  # json.dumps writes them as \u0000 and \ud800
+    answer = notify(firebell, "alertmanager", raw)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["outcome"] == "opened"
+    (row,) = kept(store)
+    assert row.body["alerts"][0]["annotations"]["summary"] == "disk\ufffdfull"
+    assert row.body["alerts"][0]["labels"]["note"] == "x\ufffd"
+    assert notify(firebell, "alertmanager", raw).json()["duplicate"] is True

@@ -154,3 +154,32 @@ def test_a_malformed_body_names_the_field_and_what_was_expected(
     assert raised.value.field == field
     assert str(raised.value).startswith(f"{field}: ")
     assert expected in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "field"),
+    [
+        ("groupKey", '{}:{alertname="X\ud800"}', "groupKey"),
+        ("groupKey", "g\u0000", "groupKey"),
+        ("alerts.0.fingerprint", "ab\u0000c", "alerts[0].fingerprint"),
+        ("alerts.0.status", "firing\ud800", "alerts[0].status"),
+    ],
+    ids=["surrogate-group-key", "nul-group-key", "nul-fingerprint", "surrogate-status"],
+)
+def test_a_nul_or_lone_surrogate_in_a_stored_text_field_is_refused_naming_it(
+    path: str, value: str, field: str
+) -> None:
+    """A database text column cannot hold a NUL or a lone surrogate: the field is named."""
+    with pytest.raises(PayloadError) as raised:
+        parse(mutated(path, value))
+    assert raised.value.field == field
+    assert "NUL" in str(raised.value)
+
+
+def test_a_nul_or_lone_surrogate_in_labels_and_annotations_is_replaced_and_kept() -> None:
+    """Labels and annotations keep the alert: NUL and lone surrogates become U+FFFD."""
+    changed = mutated("alerts.0.annotations", {"summary": "a\u0000b\ud800"})
+    changed["alerts"][0]["labels"]["team\u0000"] = "ml\udfff"
+    alert = parse(changed).alerts[0]
+    assert alert.annotations["summary"] == "a\ufffdb\ufffd"
+    assert alert.labels["team\ufffd"] == "ml\ufffd"

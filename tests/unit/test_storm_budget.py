@@ -25,6 +25,14 @@ def test_openings_older_than_a_minute_no_longer_count() -> None:
     assert may_open(_ago(10, 60, 61), now=NOW, per_minute=2)
 
 
+def test_openings_stamped_after_now_count_too() -> None:
+    """A caller whose `now` was read before it waited sees later openings as spent."""
+    later = [NOW + timedelta(seconds=1), NOW + timedelta(seconds=2)]
+    assert opened_in_window(later, now=NOW) == 2
+    assert not may_open(later, now=NOW, per_minute=2)
+    assert next_slot(later, now=NOW, per_minute=2) == NOW + timedelta(seconds=61)
+
+
 def test_the_next_slot_is_when_the_oldest_opening_leaves_the_window() -> None:
     """With the budget spent, a slot frees when enough of the oldest are a minute old."""
     opened = _ago(5, 50, 30)

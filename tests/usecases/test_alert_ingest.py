@@ -6,11 +6,12 @@ import logging
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlmodel import Session, col
 
 from bot.config.model import Channels, Config
 from bot.incidents.acknowledge import acknowledge
+from bot.incidents.alert_changes import lock_open
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.lifecycle import resolve
 from bot.integrations.model import AlertFacts, Notification, Status
@@ -360,3 +361,92 @@ def test_two_new_groups_of_one_service_at_once_open_one_incident(db: Store, conf
     together(lambda: deliver("g1"), lambda: deliver("g2"))
     assert sorted(r.outcome for r in outcomes) == ["attached", "opened"]
     assert len(_rows(db, Incident)) == 1
+
+
+def test_a_more_severe_group_joining_a_service_incident_raises_its_severity_and_pages(
+    db: Store, config: Config
+) -> None:
+    """A P0 group attaching to the service's P3 incident makes it P0, paging whom P0 adds."""
+    first = _ingest(
+        db, config, _notification("g1", _alert("a", service=SERVICE, severity="warning"))
+    )
+    assert first.incident_id is not None
+    assert incident(db, first.incident_id).severity == "P3"
+    before = paged_users(db, first.incident_id)
+    more = _ingest(
+        db, config, _notification("g2", _alert("b", service=SERVICE, firebell_severity="P0"))
+    )
+    assert (more.outcome, more.incident_id) == ("attached", first.incident_id)
+    assert incident(db, first.incident_id).severity == "P0"
+    assert data_of(db, first.incident_id, "severity_changed") == [{"from": "P3", "to": "P0"}]
+    assert len(paged_users(db, first.incident_id)) > len(before)
+
+
+def test_a_more_severe_new_alert_of_the_group_raises_its_incident_severity(
+    db: Store, config: Config
+) -> None:
+    """A new P1 alert in the group of a P3 incident makes it P1."""
+    warning = _alert("a", service=SERVICE, severity="warning")
+    first = _ingest(db, config, _notification("g1", warning))
+    assert first.incident_id is not None
+    critical = _alert("c", service=SERVICE, severity="critical")
+    assert _ingest(db, config, _notification("g1", warning, critical)).outcome == "attached"
+    assert incident(db, first.incident_id).severity == "P1"
+
+
+def test_a_less_severe_alert_joining_never_lowers_the_severity(db: Store, config: Config) -> None:
+    """A P3 alert joining a P1 incident leaves it P1, with no severity change recorded."""
+    first = _ingest(db, config, _notification("g1", _model("a")))
+    assert first.incident_id is not None
+    low = _alert("b", service=SERVICE, severity="warning")
+    assert _ingest(db, config, _notification("g2", low)).outcome == "attached"
+    lower = _alert("d", service=SERVICE, severity="warning")
+    assert _ingest(db, config, _notification("g1", _model("a"), lower)).outcome == "attached"
+    assert incident(db, first.incident_id).severity == "P1"
+    assert data_of(db, first.incident_id, "severity_changed") == []
+
+
+def test_the_storm_incident_has_no_service_and_takes_no_group_by_attaching(
+    db: Store, config: Config
+) -> None:
+    """The storm spans areas: a service's later groups join it as storm groups, counted."""
+    config = _with(config, max_new_incidents_per_minute=1)
+    assert _ingest(db, config, _notification("g1", _alert("a", area="infra"))).outcome == "opened"
+    storm = _ingest(db, config, _notification("g2", _model("b")))
+    assert storm.outcome == "storm"
+    assert storm.incident_id is not None
+    assert incident(db, storm.incident_id).service is None
+    later = _ingest(db, config, _notification("g3", _model("c", name="Other")))
+    assert (later.outcome, later.incident_id) == ("storm", storm.incident_id)
+    assert len(data_of(db, storm.incident_id, "storm_group")) == 2
+    assert incident(db, storm.incident_id).title == "Alert storm: 2 groups from 1 service"
+
+
+def test_openings_stamped_after_a_waiting_ingest_s_now_count_against_the_budget(
+    db: Store, config: Config, clock: ManualClock
+) -> None:
+    """An ingest whose time was read before others opened incidents still sees them all."""
+    config = _with(config, max_new_incidents_per_minute=2)
+    clock.at = START + timedelta(seconds=1)
+    assert _ingest(db, config, _notification("g1", _alert("a", area="infra"))).outcome == "opened"
+    assert _ingest(db, config, _notification("g2", _alert("b", area="data"))).outcome == "opened"
+    clock.at = START  # read its time a second earlier, then waited for the storm lock
+    assert _ingest(db, config, _notification("g3", _alert("c", area="ux"))).outcome == "storm"
+
+
+def test_finding_an_incident_resolved_leaves_no_lock_on_its_row(db: Store, config: Config) -> None:
+    """`lock_open` on a resolved incident releases the row lock it took (PostgreSQL)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time and no row locks")
+    first = _ingest(db, config, _notification("g1", _model("a")))
+    assert first.incident_id is not None
+    db.call(resolve, config, incident_id=first.incident_id, actor="U01ML1")
+    with db.transaction() as session:
+        assert lock_open(session, first.incident_id) is None
+        with db.engine.connect() as other:
+            statement = text("SELECT id FROM incident WHERE id = :id FOR UPDATE NOWAIT")
+            assert (
+                other.execute(statement, {"id": first.incident_id}).scalar_one()
+                == first.incident_id
+            )
+            other.rollback()
