@@ -44,10 +44,9 @@ from bot.integrations.model import Notification, Source
 from bot.logs import printable
 from bot.runtime import Runtime
 from bot.settings import environment
-from bot.store.alert_notifications import insert_notification, notification_by_hash
+from bot.store.alert_notifications import keep_notification
 from bot.store.db import db_now
 from bot.store.outage import is_unreachable
-from bot.store.tables import AlertNotification
 
 log = logging.getLogger(__name__)
 
@@ -204,18 +203,15 @@ def _keep(
     raw: bytes,
     notification: Notification,
 ) -> Kept:
-    """Keep the notification once and, when it is new, ingest it (one transaction).
+    """Keep the notification and, unless it is a retry, ingest it (one transaction).
 
-    A body is deduplicated by its hash for good, not only within a retry window. A
-    repeat (`repeat_interval`) of a still-firing group after a person resolved its
-    incident opens a new one only when its body differs (Prometheus resends each
-    firing alert with a later `endsAt`, which usually changes it). A byte-identical
-    repeat (alerts posted with no `endsAt`, as the captured fixtures are) is taken as
-    a retry and opens nothing until the group's body changes (a new alert, a resolved
-    one). Known limit: a retry window would lift it, at the cost of a migration.
+    A body seen again within the retry window (`RETRY_WINDOW`) is a retry: answered with
+    the first call's row and outcome, nothing done. Later, the same body is a repeat
+    (`repeat_interval`): kept and ingested again, which changes nothing while its group's
+    incident is open, and opens a new incident once a person has resolved that one.
     """
     now = db_now(session)
-    notification_id = insert_notification(
+    row, retry = keep_notification(
         session,
         source=source,
         received_at=now,
@@ -223,11 +219,9 @@ def _keep(
         raw=raw,
         group_key=notification.group_key,
     )
-    if notification_id is None:
-        earlier = notification_by_hash(session, source=source, raw=raw)
-        assert earlier is not None  # noqa: S101 - what the insert conflicted with
-        assert earlier.id is not None  # noqa: S101 - read from the database
-        return Kept(earlier.id, duplicate=True, outcome=earlier.outcome)
-    ingest(session, config, notification, notification_id=notification_id, now=now)
-    row = session.get(AlertNotification, notification_id)
-    return Kept(notification_id, duplicate=False, outcome=row.outcome if row else "")
+    assert row.id is not None  # noqa: S101 - flushed
+    if retry:
+        return Kept(row.id, duplicate=True, outcome=row.outcome)
+    ingest(session, config, notification, notification_id=row.id, now=now)
+    session.refresh(row)
+    return Kept(row.id, duplicate=False, outcome=row.outcome)

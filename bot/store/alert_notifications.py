@@ -1,29 +1,24 @@
-"""Queries over the notifications Alertmanager and Grafana sent: keeping each body once,
-and listing what came in."""
+"""Queries over the notifications Alertmanager and Grafana sent: keeping each one (a
+retry once), and listing what came in."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
+from bot.store.alerts import lock_name
 from bot.store.tables import AlertNotification, Incident
 
-# `ON CONFLICT DO NOTHING` on the body's hash: a retried notification, even one racing
-# the first, is kept once, and the second transaction is not aborted by a unique
-# violation (PostgreSQL would refuse every later statement of it).
-_INSERTS = {
-    dialect: make_insert(AlertNotification)
-    .on_conflict_do_nothing(index_elements=["body_hash"])
-    .returning(col(AlertNotification.id))
-    for dialect, make_insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
-}
+# A body seen again within this long is a retry (Alertmanager retries a failed call
+# until its group's next flush, `group_interval`, 5 minutes by default); seen again
+# later, it is a repeat (`repeat_interval`, hours) and recorded as a notification of its
+# own: a group still firing after a person resolved its incident opens a new one.
+RETRY_WINDOW = timedelta(minutes=10)
 
 
 def body_hash(source: str, raw: bytes) -> str:
@@ -31,7 +26,7 @@ def body_hash(source: str, raw: bytes) -> str:
     return hashlib.sha256(source.encode() + b":" + raw).hexdigest()
 
 
-def insert_notification(
+def keep_notification(
     session: Session,
     *,
     source: str,
@@ -39,27 +34,37 @@ def insert_notification(
     body: dict[str, Any],
     raw: bytes,
     group_key: str,
-) -> int | None:
-    """Keep a notification and return its id; None when the same body was kept before."""
-    statement = _INSERTS[session.get_bind().dialect.name]
-    values = {
-        "source": source,
-        "received_at": received_at,
-        "body": body,
-        "body_hash": body_hash(source, raw),
-        "group_key": group_key,
-        "outcome": "",
-        "reason": "",
-    }
-    found: int | None = session.connection().execute(statement, values).scalar_one_or_none()
-    return found
+) -> tuple[AlertNotification, bool]:
+    """Keep a notification; return its row and whether it is a retry (the same body
+    kept within `RETRY_WINDOW`, whose row it returns instead).
 
-
-def notification_by_hash(session: Session, *, source: str, raw: bytes) -> AlertNotification | None:
-    """The notification kept for this body of this source, if any."""
-    return session.execute(
-        select(AlertNotification).where(col(AlertNotification.body_hash) == body_hash(source, raw))
+    Two identical calls at once are serialised on the body's hash (an advisory lock on
+    PostgreSQL; SQLite's transactions take the write lock at BEGIN), so a retry racing
+    the first call still finds it.
+    """
+    digest = body_hash(source, raw)
+    lock_name(session, f"alerts:body:{digest}")
+    earlier = session.execute(
+        select(AlertNotification)
+        .where(
+            col(AlertNotification.body_hash) == digest,
+            col(AlertNotification.received_at) > received_at - RETRY_WINDOW,
+        )
+        .order_by(col(AlertNotification.id).desc())
+        .limit(1)
     ).scalar_one_or_none()
+    if earlier is not None:
+        return earlier, True
+    row = AlertNotification(
+        source=source,
+        received_at=received_at,
+        body=body,
+        body_hash=digest,
+        group_key=group_key,
+    )
+    session.add(row)
+    session.flush()
+    return row, False
 
 
 def notifications_since(

@@ -285,13 +285,14 @@ class AlertNotification(SQLModel, table=True):
     """A webhook call from Alertmanager or Grafana, kept whole: its body as received, when,
     and what it did (the incident it went to, or why none)."""
 
-    __table_args__ = (UniqueConstraint("body_hash"),)
+    __table_args__ = (Index("ix_alertnotification_body_hash", "body_hash", "received_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     source: str = Field(max_length=20)  # alertmanager, grafana
     received_at: datetime = Field(sa_type=UTCDateTime, index=True)
     body: dict[str, Any] = Field(default_factory=dict, sa_column=_json_column())
-    # sha256 of the source and the body's bytes: the same body twice is recorded once.
+    # sha256 of the source and the body's bytes: the same body again within the retry
+    # window is a retry, recorded once (`bot.store.alert_notifications`).
     body_hash: str = Field(max_length=64)
     group_key: str = ""
     incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)

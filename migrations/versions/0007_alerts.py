@@ -1,6 +1,6 @@
 """Alerts: notifications as received, alert groups and alerts of incidents; incident.origin.
 
-- alertnotification: each Alertmanager/Grafana webhook call, body kept, deduplicated.
+- alertnotification: each Alertmanager/Grafana webhook call, body kept, retries once.
 - alertgroup: which incident an alert group goes to.
 - alert: the alerts of an incident, by fingerprint.
 - incident.origin: how the incident began (NULL: declared by a person; alert; storm).
@@ -39,9 +39,11 @@ def upgrade() -> None:
         sa.Column('reason', sa.String(), nullable=False),
         sa.ForeignKeyConstraint(['incident_id'], ['incident.id']),
         sa.PrimaryKeyConstraint('id'),
-        sa.UniqueConstraint('body_hash'),
     )
     op.create_index('ix_alertnotification_received_at', 'alertnotification', ['received_at'])
+    op.create_index(
+        'ix_alertnotification_body_hash', 'alertnotification', ['body_hash', 'received_at']
+    )
     op.create_index('ix_alertnotification_incident_id', 'alertnotification', ['incident_id'])
     op.create_table(
         'alertgroup',
@@ -91,6 +93,7 @@ def downgrade() -> None:
     for name in ('ix_alertgroup_created_at', 'ix_alertgroup_incident_id', 'ix_alertgroup_key'):
         op.drop_index(name, table_name='alertgroup')
     op.drop_table('alertgroup')
+    op.drop_index('ix_alertnotification_body_hash', table_name='alertnotification')
     op.drop_index('ix_alertnotification_incident_id', table_name='alertnotification')
     op.drop_index('ix_alertnotification_received_at', table_name='alertnotification')
     op.drop_table('alertnotification')

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,9 @@ from sqlmodel import Session, col, select
 from bot.cli import main
 from bot.config.model import Config
 from bot.hooks.alerts import grafana_signed
+from bot.incidents.lifecycle import resolve
 from bot.sandbox.fake import FakeSlack
+from bot.store.alert_notifications import RETRY_WINDOW
 from bot.store.db import Store
 from bot.store.tables import AlertNotification
 from tests.conftest import TEST_CONFIG
@@ -202,6 +205,37 @@ def test_identical_bodies_at_the_same_moment_are_kept_once(
     assert [a.status_code for a in answers] == [200] * 4
     assert sorted(a.json()["duplicate"] for a in answers) == [False, True, True, True]
     assert len(kept(store)) == 1
+
+
+def age(store: Store, by: timedelta) -> None:
+    """Make every kept notification `by` older, as if it had come that long ago."""
+
+    def older(session: Session) -> None:
+        for row in session.execute(select(AlertNotification)).scalars():
+            row.received_at -= by
+            session.add(row)
+
+    store.call(older)
+
+
+def test_the_same_body_after_the_retry_window_is_a_repeat_that_reopens_a_resolved_group(
+    firebell: Firebell, store: Store, config: Config
+) -> None:
+    """Alertmanager's `repeat_interval`: recorded again; while the incident is open it
+    changes nothing, once a person resolved it the still-firing group opens a new one."""
+    first = notify(firebell, "alertmanager", payload("alertmanager_firing")).json()
+    assert first["outcome"] == "opened"
+    age(store, RETRY_WINDOW + timedelta(seconds=1))
+    repeat = notify(firebell, "alertmanager", payload("alertmanager_firing")).json()
+    assert (repeat["duplicate"], repeat["outcome"]) == (False, "repeated")
+    [opened, repeated] = kept(store)
+    assert opened.incident_id is not None
+    store.call(resolve, config, incident_id=opened.incident_id, actor="U01ML1")
+    age(store, RETRY_WINDOW + timedelta(seconds=1))
+    again = notify(firebell, "alertmanager", payload("alertmanager_firing")).json()
+    assert (again["duplicate"], again["outcome"]) == (False, "opened")
+    assert kept(store)[-1].incident_id not in (None, opened.incident_id)
+    assert repeated.incident_id == opened.incident_id
 
 
 def test_firebell_alerts_lists_the_notifications_newest_first(
