@@ -206,6 +206,32 @@ def _parser() -> argparse.ArgumentParser:
     )
     alerts.set_defaults(func=_alerts)
 
+    slo = sub.add_parser("slo", help="service level objectives as Prometheus rules")
+    slo_sub = slo.add_subparsers(metavar="action")
+    slo_rules = slo_sub.add_parser(
+        "rules",
+        help="write Prometheus recording and alerting rules from the services' slo blocks",
+        description="Write a Prometheus rule file from each service's agreed targets (its "
+        "`slo` block) and the `slo_metrics` PromQL templates: recording rules for each SLI "
+        "over 5m, 30m, 1h, 6h and 3d, and alerts labelled service, firebell_severity and "
+        "slo that open firebell incidents through Alertmanager (docs/slo.md).",
+        epilog=EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    slo_rules.add_argument("--config", type=Path, help="config file (default FIREBELL_CONFIG)")
+    slo_rules.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write to FILE, not stdout"
+    )
+    slo_rules.add_argument(
+        "--window-scale",
+        type=_window_scale,
+        default=1.0,
+        metavar="N",
+        help="for tests: divide every window and `for` by N (60: an hour lasts a minute)",
+    )
+    slo_rules.set_defaults(func=_slo_rules)
+    slo.set_defaults(func=lambda _: _usage(slo))
+
     sub.add_parser(
         "secret",
         help="print a fresh whsec_ signing secret",
@@ -358,6 +384,23 @@ def _alerts(args: argparse.Namespace) -> int:
     from bot.integrations.command import alerts_command  # noqa: PLC0415 - keep `--help` fast
 
     return alerts_command(args)
+
+
+def _window_scale(text: str) -> float:
+    """`--window-scale`: a number above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    return value
+
+
+def _slo_rules(args: argparse.Namespace) -> int:
+    from bot.slo.command import rules_command  # noqa: PLC0415 - keep `firebell --help` fast
+
+    return rules_command(args)
 
 
 def _review(args: argparse.Namespace) -> int:

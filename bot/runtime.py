@@ -1,4 +1,5 @@
-"""What the edges share while firebell runs: the config, the runbooks and the store."""
+"""What the edges share while firebell runs: the config, the runbooks, the store and the
+metrics."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 from sqlmodel import Session
 
 from bot.config.model import Config
+from bot.metrics import Metrics
 from bot.runbooks import Runbook
 from bot.store.db import Store, db_now
 from bot.store.outbox import Message, enqueue
@@ -26,6 +28,7 @@ class Runtime:
     store: Store
     runbooks: Mapping[str, Runbook] = field(default_factory=dict)  # loaded once, at start
     instance: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    metrics: Metrics = field(default_factory=Metrics)  # this app's registry (`/metrics`)
 
     async def run(
         self, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs

@@ -32,6 +32,7 @@ from bot.config.model import Config
 from bot.delivery.pacing import ChannelPacer
 from bot.delivery.retry import Backoff
 from bot.delivery.slack import Slack
+from bot.delivery.slack_calls import MeasuredWebClient
 from bot.delivery.worker import DeliveryWorker
 from bot.hooks.alerts import alertmanager_hook, grafana_hook
 from bot.hooks.deploys import deploys_hook
@@ -39,7 +40,7 @@ from bot.incidents.action_log import log_actions
 from bot.incidents.drills import schedule_drills
 from bot.incidents.runbook_reviews import schedule_reviews
 from bot.logs import printable
-from bot.metrics import database_metrics, render_metrics
+from bot.metrics import CONTENT_TYPE, Metrics
 from bot.reviews.schedule import schedule_review
 from bot.runbooks import Runbook, load_runbooks
 from bot.runtime import Runtime
@@ -50,7 +51,7 @@ from bot.slack.socket_mode import Retries, SocketModeLink
 from bot.store.db import Info, Store, make_engine
 from bot.store.deadlines import NEXT_DUE
 from bot.store.migrate import is_at_head
-from bot.store.outage import describe, is_unreachable
+from bot.store.outage import describe
 from bot.store.outbox import QUEUED
 
 log = logging.getLogger(__name__)
@@ -92,8 +93,9 @@ def create_app(
     store.committed.append(log_actions)
     if runbooks is None:
         runbooks = load_runbooks(settings.firebell_runbooks)
-    runtime = Runtime(config=config, store=store, runbooks=runbooks)
-    client, bolt_client = _slack_clients(settings, token, tuning)
+    runtime = Runtime(config=config, store=store, runbooks=runbooks, metrics=Metrics())
+    runtime.metrics.watch_database(store)
+    client, bolt_client = _slack_clients(settings, token, tuning, runtime.metrics)
     bolt = build_bolt_app(runtime, client=bolt_client, token=token, signing_secret=signing_secret)
 
     async def healthz(_: Request) -> Response:
@@ -103,14 +105,7 @@ def create_app(
         return await _readiness(store, app.state.socket)
 
     async def metrics(_: Request) -> Response:
-        try:
-            gauges: list[str] | None = await runtime.store.run(database_metrics)
-        except Exception as err:
-            if not is_unreachable(err):
-                raise
-            gauges = None  # delivery's and the clock's loops log the outage
-        body = render_metrics(gauges, worker=app.state.worker)
-        return PlainTextResponse(body, media_type="text/plain; version=0.0.4")
+        return Response(await runtime.metrics.exposition(), media_type=CONTENT_TYPE)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -134,7 +129,11 @@ def create_app(
 
     app = Starlette(
         routes=[
-            Route("/slack/events", slack_endpoint(bolt, signing_secret), methods=["POST"]),
+            Route(
+                "/slack/events",
+                slack_endpoint(bolt, signing_secret, metrics=runtime.metrics),
+                methods=["POST"],
+            ),
             Route(
                 "/hooks/deploys",
                 deploys_hook(runtime, token=settings.firebell_webhook_token),
@@ -244,6 +243,7 @@ def _delivery_worker(
         backoff=tuning.backoff,
         after_timeout=tuning.after_timeout,
         after_doubt=tuning.after_doubt,
+        metrics=runtime.metrics,
     )
 
 
@@ -258,22 +258,28 @@ def _deadline_clock(
         on_fired=on_fired,
         poll_interval=tuning.deadline_poll,
         kinds=tuning.kinds,
+        metrics=runtime.metrics,
     )
     clock.start()
     return clock
 
 
 def _slack_clients(
-    settings: Settings, token: str, tuning: Tuning
+    settings: Settings, token: str, tuning: Tuning, metrics: Metrics
 ) -> tuple[AsyncWebClient, AsyncWebClient]:
     """The delivery worker's Web API client, and Bolt's (no token: Bolt passes one per
-    request). Neither retries on its own: the outbox decides what to try again."""
+    request), both counting their calls in `metrics`. Neither retries on its own: the
+    outbox decides what to try again."""
     timeout = int(max(tuning.slack_timeout, 1))
-    client = AsyncWebClient(
-        token=token, base_url=settings.slack_api_url, timeout=timeout, retry_handlers=[]
+    client = MeasuredWebClient(
+        metrics=metrics,
+        token=token,
+        base_url=settings.slack_api_url,
+        timeout=timeout,
+        retry_handlers=[],
     )
-    bolt_client = AsyncWebClient(
-        base_url=settings.slack_api_url, timeout=timeout, retry_handlers=[]
+    bolt_client = MeasuredWebClient(
+        metrics=metrics, base_url=settings.slack_api_url, timeout=timeout, retry_handlers=[]
     )
     return client, bolt_client
 

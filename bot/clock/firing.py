@@ -44,6 +44,7 @@ class Firing:
     fired: list[int] = field(default_factory=list)
     busy: list[int] = field(default_factory=list)  # their incident was held elsewhere
     failed: list[int] = field(default_factory=list)  # their handler raised
+    late: list[tuple[str, float]] = field(default_factory=list)  # fired: kind, seconds late
     full: bool = False  # the batch was full: more may be due
     upcoming: datetime | None = None  # when not full: the earliest pending deadline left
 
@@ -73,8 +74,10 @@ def fire_due(
     act = _Acting(session, config, kinds, now=now, owner=owner)
     fired, failed = act.together(ready) or act.apart(ready)
     full = len(due) == limit
+    done = set(fired)
     return Firing(
         fired=fired,
+        late=[(d.kind, (now - d.due_at).total_seconds()) for d, _ in ready if _id(d) in done],
         busy=[_id(d) for d in due if d.incident_id in held],
         failed=failed,
         full=full,

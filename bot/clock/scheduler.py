@@ -22,9 +22,11 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.clock.firing import fire_due
+from bot.clock.firing import Firing, fire_due
 from bot.clock.kinds import KINDS, Kinds
 from bot.config.model import Config
+from bot.incidents.escalation import ESCALATE
+from bot.metrics import Metrics
 from bot.store.db import Store
 from bot.store.outage import Outage
 
@@ -48,6 +50,7 @@ class DeadlineClock:
         on_fired: Callable[[], None],
         poll_interval: float = 5.0,
         kinds: Kinds = KINDS,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         self.kinds = kinds
@@ -56,6 +59,7 @@ class DeadlineClock:
         self.on_fired = on_fired
         self.poll_interval = poll_interval
         self.fired = 0
+        self.metrics = metrics
         self._outage = Outage("the deadline clock", log)
         self._next: datetime | None = None
         self._scheduler = AsyncIOScheduler(timezone=UTC)
@@ -121,6 +125,15 @@ class DeadlineClock:
             misfire_grace_time=None,
         )
 
+    def _measure(self, firing: Firing) -> None:
+        """Record how late the committed deadlines fired, and the escalations among them."""
+        if self.metrics is None:
+            return
+        for kind, late in firing.late:
+            self.metrics.lateness.labels(kind).observe(max(late, 0.0))
+            if kind == ESCALATE:
+                self.metrics.escalations.inc()
+
     async def tick(self) -> None:
         """Fire every due deadline, then set the wake-up for the next one."""
         busy: set[int] = set()
@@ -138,6 +151,7 @@ class DeadlineClock:
                 failed.update(firing.failed)
                 if firing.fired:
                     self.fired += len(firing.fired)
+                    self._measure(firing)
                     self.on_fired()
                 if not firing.full:
                     break

@@ -11,9 +11,15 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    field_validator,
+)
 
+from bot.config.block import Block
 from bot.config.duration import parse_duration
+from bot.config.slo import Slo, SloMetrics
 
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
@@ -57,25 +63,21 @@ def _one_or_many(value: object) -> object:
 Names = Annotated[list[str], BeforeValidator(_one_or_many)]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Sprint(_Model):
+class Sprint(Block):
     """Sprint boundaries, used by `respond_within: next_sprint`."""
 
     length: Duration
     anchor: date
 
 
-class Channels(_Model):
+class Channels(Block):
     """Channels the bot posts to besides incident channels."""
 
     announcements: str | None = None
     backlog: str | None = None
 
 
-class SeverityPolicy(_Model):
+class SeverityPolicy(Block):
     """One row of the severity table."""
 
     name: str
@@ -93,7 +95,7 @@ def _default_levels() -> list[EscalationLevel]:
     return ["responsible", "accountable", "everyone"]
 
 
-class EscalationPolicy(_Model):
+class EscalationPolicy(Block):
     """What happens after a response deadline passes unacknowledged."""
 
     levels: list[EscalationLevel] = Field(default_factory=_default_levels, min_length=1)
@@ -107,7 +109,7 @@ class EscalationPolicy(_Model):
         return _duration_or("respond_within", value)
 
 
-class OnCall(_Model):
+class OnCall(Block):
     """A rotation: `rotation[i]` is on call for `every`, starting at `anchor`."""
 
     rotation: list[str] = Field(min_length=1)
@@ -122,7 +124,7 @@ class OnCall(_Model):
         return value
 
 
-class Team(_Model):
+class Team(Block):
     """A team: members, optional on-call rotation, user group and channel."""
 
     name: str
@@ -132,7 +134,7 @@ class Team(_Model):
     channel: str | None = None
 
 
-class Area(_Model):
+class Area(Block):
     """One row of the RACI table."""
 
     name: str
@@ -143,7 +145,7 @@ class Area(_Model):
     informed: Names = Field(default_factory=list)
 
 
-class Rollback(_Model):
+class Rollback(Block):
     """A service's rollback webhook; the signing secret is read from `secret_env`.
 
     `environment` is the one rolled back (deploys are tracked per environment);
@@ -156,22 +158,14 @@ class Rollback(_Model):
     drill_every: Duration | None = None
 
 
-class Deploys(_Model):
+class Deploys(Block):
     """How `POST /hooks/deploys` may be signed besides the bearer token: a Standard
     Webhooks secret (`whsec_...`) read from the environment variable `secret_env`."""
 
     secret_env: str | None = None
 
 
-class Slo(_Model):
-    """A service's objectives, kept as written (used by reviews and readiness)."""
-
-    success_rate: str | None = None
-    latency_p95: str | None = None
-    monthly_cost: float | None = None
-
-
-class Service(_Model):
+class Service(Block):
     """A service: its RACI area, runbooks, rollback hook and objectives."""
 
     area: str
@@ -185,7 +179,7 @@ class Service(_Model):
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
 
-class Review(_Model):
+class Review(Block):
     """The weekly failure review: where, and when in which time zone (IANA name)."""
 
     channel: str
@@ -223,13 +217,13 @@ def _default_severity_map() -> dict[str, str]:
     return {"critical": "P1", "error": "P2", "warning": "P3"}
 
 
-class GrafanaHook(_Model):
+class GrafanaHook(Block):
     """Grafana's optional HMAC signature: the secret is read from `secret_env`."""
 
     secret_env: str | None = None
 
 
-class Alerts(_Model):
+class Alerts(Block):
     """How alerts (`/hooks/alertmanager`, `/hooks/grafana`) become incidents.
 
     The service of an alert is its `service_label`; without a known service, its area is
@@ -269,7 +263,7 @@ class Alerts(_Model):
         return value
 
 
-class Config(_Model):
+class Config(Block):
     """The whole config file."""
 
     sprint: Sprint | None = None
@@ -284,6 +278,7 @@ class Config(_Model):
     templates: str | None = None  # folder of Jinja2 overrides of the shipped templates
     review: Review | None = None
     alerts: Alerts = Alerts()
+    slo_metrics: SloMetrics = SloMetrics()  # how SLIs are measured, per service overridable
 
     @field_validator("severities")
     @classmethod

@@ -1,16 +1,20 @@
 """The cross-reference checks: what one block of the config cannot check alone.
 
 Teams named by areas, areas named by services, runbooks named by services, Slack IDs
-of people, channels and user groups, and the channels the severity table needs.
+of people, channels and user groups, the channels the severity table needs, and SLO
+thresholds that contradict their targets.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
-from typing import Any
+from collections.abc import Callable, Collection, Iterator
+from typing import Any, TypeVar
 
 from bot.config.model import CHANNEL_ID, USER_ID, USERGROUP_ID
+from bot.config.slo import parse_latency, parse_percentage
 from bot.config.source import KeyPath, Report, did_you_mean
+
+T = TypeVar("T")
 
 _FIND_USER_ID = "in Slack: open the profile, More, Copy member ID"
 
@@ -174,6 +178,42 @@ def _check_services(
                 (*path, "rollback", "url"),
                 f"{url!r} is not an http(s) URL: the rollback webhook is called with a POST",
             )
+        _check_slo(_mapping(service.get("slo")), (*path, "slo"), report)
+
+
+def _parsed(parse: Callable[[object], T], block: dict[Any, Any], key: str) -> T | None:
+    """The value at `key` parsed, or None when absent or refused (pydantic reports why)."""
+    try:
+        return parse(block[key]) if key in block else None
+    except ValueError:
+        return None
+
+
+def _check_slo(slo: dict[Any, Any], path: KeyPath, report: Report) -> None:
+    """Thresholds that contradict the targets they guard."""
+    target = _parsed(parse_percentage, slo, "success_rate")
+    page_below = _parsed(parse_percentage, slo, "page_below")
+    if target is not None and page_below is not None and page_below >= target:
+        report.add(
+            (*path, "page_below"),
+            f"{slo['page_below']} is not below success_rate {slo['success_rate']}: it would "
+            "page while the target is met; write a lower percentage, e.g. 99%",
+        )
+    p95 = _parsed(parse_latency, slo, "latency_p95")
+    page_above = _parsed(parse_latency, slo, "page_latency_above")
+    if p95 is not None and page_above is not None and page_above <= p95:
+        report.add(
+            (*path, "page_latency_above"),
+            f"{slo['page_latency_above']} is not above latency_p95 {slo['latency_p95']}: it "
+            "would page while the target is met; write a longer latency, e.g. 5s",
+        )
+    p99 = _parsed(parse_latency, slo, "latency_p99")
+    if p95 is not None and p99 is not None and p99 < p95:
+        report.add(
+            (*path, "latency_p99"),
+            f"{slo['latency_p99']} is below latency_p95 {slo['latency_p95']}, but the p99 "
+            "latency is never below the p95: write at least the p95 target",
+        )
 
 
 def _check_severities(data: dict[Any, Any], report: Report) -> None:

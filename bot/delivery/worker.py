@@ -48,6 +48,7 @@ from bot.delivery.retry import (
     after_failure,
 )
 from bot.delivery.slack import Claimed, Followup, Slack
+from bot.metrics import Metrics
 from bot.store import outbox
 from bot.store.db import Store, db_now
 from bot.store.incidents import entries_by_id, incidents_by_id, messages_of
@@ -57,24 +58,13 @@ log = logging.getLogger(__name__)
 CLAIM_INTERVAL = 0.01  # seconds between two claims of new lanes
 SETTLE_RETRY_CAP = 2.0  # seconds between tries to record a delivery while the database is away
 FIRST = "page"  # the kind of row claimed first, with places of its own
+# Outbox kinds that call a webhook, by the webhook's kind (`firebell_webhook_deliveries_total`).
+WEBHOOKS = {"rollback_webhook": "rollback"}
 
 
+# How a row was settled (`firebell_deliveries_total`): `paced` was handed back until the
+# channel's turn (nothing sent), `lost` ran out of its claim before it was settled.
 Result = Literal["sent", "retried", "paced", "failed", "lost"]
-
-
-@dataclass
-class DeliveryStats:
-    """Counters for `/metrics`."""
-
-    sent: int = 0
-    retried: int = 0
-    paced: int = 0  # handed back until the channel's turn (nothing sent)
-    failed: int = 0
-    lost: int = 0  # attempts whose claim ran out before they were settled
-
-    def count(self, result: Result) -> None:
-        """One more row settled as `result`."""
-        setattr(self, result, getattr(self, result) + 1)
 
 
 @dataclass(frozen=True)
@@ -107,6 +97,7 @@ class DeliveryWorker:
         backoff: Backoff | None = None,
         after_timeout: timedelta = timedelta(seconds=15),
         after_doubt: timedelta = timedelta(seconds=1),
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         self.slack = slack
@@ -124,7 +115,7 @@ class DeliveryWorker:
         # A post answered 5xx may have landed; its retry reads history, so it waits a
         # moment for Slack to show the post there.
         self.after_doubt = after_doubt
-        self.stats = DeliveryStats()
+        self.metrics = metrics
         self._outage = Outage("delivery", log)
         self._wake = asyncio.Event()
         self._stopping = False
@@ -216,10 +207,18 @@ class DeliveryWorker:
             settled = await self._record(claimed, outcome)
             if settled is None:
                 return
-            self.stats.count(settled.result)
+            self._count(claimed.row.kind, settled.result)
             if settled.retry_in is not None:
                 asyncio.get_running_loop().call_later(settled.retry_in, self.wake)
             claimed = settled.following
+
+    def _count(self, kind: str, result: Result) -> None:
+        """One more row of `kind` settled as `result`."""
+        if self.metrics is None:
+            return
+        self.metrics.deliveries.labels(result).inc()
+        if (webhook := WEBHOOKS.get(kind)) is not None:
+            self.metrics.webhook_deliveries.labels(webhook, result).inc()
 
     async def _record(
         self, claimed: Claimed, outcome: DeliveryError | Followup | None

@@ -162,6 +162,8 @@ def _hook(
             kept.outcome or "recorded",
             extra={"notification_id": kept.id, "source": source, "outcome": kept.outcome},
         )
+        outcome = "duplicate" if kept.duplicate else kept.outcome or "recorded"
+        runtime.metrics.alert_notifications.labels(source, outcome).inc()
         return JSONResponse(
             {
                 "ok": True,

@@ -17,6 +17,9 @@ URL can cause them: what makes Slack's own requests fail the check (a rotated or
 mistyped SLACK_SIGNING_SECRET, a proxy that rewrites bodies, a skewed clock) leaves
 the bot deaf, and those lines are how an operator finds out. A flood costs one short
 line per request, which the request itself costs already.
+
+Each request handed to Bolt is timed, by kind (`request_kind`), in
+`firebell_slack_request_duration_seconds`.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from bot.hooks.edge import read_at_most
 from bot.logs import printable
+from bot.metrics import Metrics
 from bot.slack.shapes import Fields, MalformedRequestError, read_request
 from bot.slack.signature import unsigned_reason
 
@@ -46,13 +50,19 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def slack_endpoint(
-    bolt: AsyncApp, signing_secret: str, *, clock: Callable[[], float] = time.time
+    bolt: AsyncApp,
+    signing_secret: str,
+    *,
+    clock: Callable[[], float] = time.time,
+    metrics: Metrics | None = None,
 ) -> Endpoint:
-    """The Starlette endpoint that verifies, reads and dispatches Slack's requests."""
+    """The Starlette endpoint that verifies, reads and dispatches Slack's requests
+    (timing each dispatched one in `metrics`)."""
     if not signing_secret.strip():
         raise ValueError("an empty signing secret would accept any request")
 
     async def slack_events(request: Request) -> Response:
+        started = time.monotonic()
         body = await read_at_most(request, MAX_BODY)
         if body is None:
             _refused(request, 413, f"body over {MAX_BODY} bytes")
@@ -88,6 +98,9 @@ def slack_endpoint(
             _refused(request, 400, f"malformed: {type(err).__name__}")
             return PlainTextResponse("malformed Slack request", status_code=400)
         answer = await bolt.async_dispatch(bolt_request)
+        if metrics is not None:
+            elapsed = time.monotonic() - started
+            metrics.slack_requests.labels(request_kind(fields)).observe(elapsed)
         if answer.status == 404:  # Bolt's own line quotes the body (`bot.logs`)
             _refused(request, 404, f"no listener for {_kind(fields)}")
         return to_starlette_response(answer)
@@ -116,6 +129,28 @@ def _kind(fields: Fields) -> str:
     if isinstance(event, dict):
         return f"{kind} {printable(str(event.get('type')), 40)}"
     return kind
+
+
+# Slack's payload types, by the kind of request they are.
+_KINDS = {
+    "event_callback": "event",
+    "url_verification": "event",
+    "block_actions": "action",
+    "interactive_message": "action",
+    "view_submission": "view",
+    "view_closed": "view",
+    "block_suggestion": "options",
+    "shortcut": "shortcut",
+    "message_action": "shortcut",
+}
+
+
+def request_kind(fields: Fields) -> str:
+    """The kind of a request, one of a few words (a label: never a user's words):
+    command, action, view, event, options, shortcut or other."""
+    if "command" in fields:
+        return "command"
+    return _KINDS.get(str(fields.get("type")), "other")
 
 
 def _is_ssl_check(body: bytes) -> bool:

@@ -86,7 +86,7 @@ def test_delivery_resumes_within_seconds_after_a_postgresql_restart_and_buttons_
         assert any("cannot reach its database" in text for text in told), told
         assert "cannot reach its database" in answer_text(typed)
         assert scraped.status_code == 200
-        assert "firebell_database_up 0" in scraped.text
+        assert "\nfirebell_database_up 0.0\n" in scraped.text
         assert "firebell_deliveries_total" in scraped.text
 
         def delivered() -> bool:

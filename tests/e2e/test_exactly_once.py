@@ -158,4 +158,4 @@ def test_a_page_in_backoff_does_not_hold_up_another_incidents_page_to_the_same_p
         rows = {r.id: r for r in outbox_rows(store)}
         assert not rows[stuck.id].done, "INC-1's page went first: nothing was held up"
         metrics = httpx.get(f"{app.url}/metrics", timeout=5).text
-        assert "firebell_pages_undelivered 0" in metrics
+        assert "\nfirebell_pages_undelivered 0.0\n" in metrics

@@ -49,7 +49,7 @@ def test_a_page_slack_refuses_is_told_in_the_incident_channel_and_counted(
     assert page.failed
     assert page.attempts == 1
     metrics = httpx.get(f"{firebell.url}/metrics", timeout=5).text
-    assert re.search(r"^firebell_pages_undelivered 1$", metrics, re.MULTILINE)
+    assert re.search(r"^firebell_pages_undelivered 1\.0$", metrics, re.MULTILINE)
 
 
 def test_a_failing_page_made_moot_by_an_ack_stops_and_says_so(

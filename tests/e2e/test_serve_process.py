@@ -99,7 +99,7 @@ def test_serve_reports_its_own_slis_on_metrics(
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
     for name in ("firebell_outbox_pending", "firebell_outbox_failed", "firebell_deliveries_total"):
         assert f"# TYPE {name} " in response.text
-    assert "\nfirebell_database_up 1\n" in response.text
+    assert "\nfirebell_database_up 1.0\n" in response.text
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=20)
     assert process.returncode == 0

@@ -501,3 +501,93 @@ def test_missing_top_level_block_is_refused_without_a_line() -> None:
         refused("teams: {}\nareas: {a: {name: A, responsible: U0A, accountable: U0B}}\n")
     )
     assert str(problem) == "firebell.yaml: missing required key 'severities'"
+
+
+def test_slo_targets_are_parsed_into_fractions_and_durations() -> None:
+    """Percentages become fractions, latencies durations, the cost a number of dollars."""
+    text = edit(
+        "    rollback: {url: https://deploy.example.com/rollback}\n",
+        "    slo: {success_rate: 99.5%, latency_p95: 3s, latency_p99: 8s, monthly_cost: 5000,\n"
+        "          max_failure_rate: 5%, page_below: 99%, page_latency_above: 5s}\n",
+    )
+    slo = parse_config(text).services["assistant"].slo
+    assert slo is not None
+    assert (slo.success_rate, slo.max_failure_rate, slo.page_below) == (0.995, 0.05, 0.99)
+    assert slo.latency_p95 == timedelta(seconds=3)
+    assert slo.latency_p99 == timedelta(seconds=8)
+    assert slo.page_latency_above == timedelta(seconds=5)
+    assert slo.monthly_cost == 5000
+
+
+def test_a_percentage_without_its_sign_says_what_to_write() -> None:
+    """`success_rate: 99.5` is refused at its line, asking for 99.5%."""
+    text = edit(
+        "    rollback: {url: https://deploy.example.com/rollback}\n",
+        "    slo:\n      success_rate: 99.5\n",
+    )
+    problem = only(refused(text))
+    assert (problem.line, problem.where) == (29, "services.assistant.slo.success_rate")
+    assert problem.message == "99.5 is not a percentage: write a percentage such as 99.5%"
+
+
+def test_a_latency_without_a_unit_and_a_percentage_of_100_are_refused() -> None:
+    """A bare number as latency and a 100% target (no error budget) say what to write."""
+    text = edit(
+        "    rollback: {url: https://deploy.example.com/rollback}\n",
+        "    slo: {latency_p95: 3, max_failure_rate: 100%}\n",
+    )
+    messages = sorted(p.message for p in refused(text))
+    assert messages == [
+        "'100%' must be above 0% and below 100%",
+        "3 is not a latency: write a duration such as 3s or 250ms",
+    ]
+
+
+def test_a_paging_threshold_above_its_target_is_refused() -> None:
+    """page_below at or above success_rate, page_latency_above under latency_p95: refused."""
+    text = edit(
+        "    rollback: {url: https://deploy.example.com/rollback}\n",
+        "    slo:\n      success_rate: 99%\n      page_below: 99.5%\n"
+        "      latency_p95: 3s\n      page_latency_above: 2s\n",
+    )
+    problems = refused(text)
+    assert [(p.line, p.where) for p in problems] == [
+        (30, "services.assistant.slo.page_below"),
+        (32, "services.assistant.slo.page_latency_above"),
+    ]
+    assert "99.5% is not below success_rate 99%: it would page while the target is met" in (
+        problems[0].message
+    )
+
+
+def test_slo_metrics_template_with_an_unknown_placeholder_is_refused() -> None:
+    """A misspelt placeholder in `slo_metrics` is named at its line, with the two allowed."""
+    text = BASE + 'slo_metrics:\n  requests: sum(rate(reqs{app="{sevice}"}[{window}]))\n'
+    problem = only(refused(text))
+    assert (problem.line, problem.where) == (30, "slo_metrics.requests")
+    assert problem.message == "unknown placeholder {sevice}: use {service} and {window} only"
+
+
+def test_slo_metrics_templates_need_a_window_except_the_histogram_selector() -> None:
+    """A rate template without {window}, a bucket selector with one: each says why."""
+    text = edit(
+        "    rollback: {url: https://deploy.example.com/rollback}\n",
+        "    slo:\n      success_rate: 99%\n      metrics:\n"
+        '        errors: sum(rate(errs{app="{service}"}[5m]))\n'
+        "        latency_buckets: lat_bucket[{window}]\n",
+    )
+    problems = refused(text)
+    assert [p.where for p in problems] == [
+        "services.assistant.slo.metrics.errors",
+        "services.assistant.slo.metrics.latency_buckets",
+    ]
+    assert problems[0].message.startswith("errors has no {window}: write the range as [{window}]")
+    assert problems[1].message.startswith("latency_buckets is a series selector without a range")
+
+
+def test_slo_metrics_default_to_conventional_metric_names() -> None:
+    """Without `slo_metrics`, requests count http_requests_total, failures firebell's feedback."""
+    metrics = parse_config(BASE).slo_metrics
+    assert metrics.requests == 'sum(rate(http_requests_total{service="{service}"}[{window}]))'
+    assert 'code=~"5.."' in metrics.errors
+    assert 'kind=~"wrong_answer|thumbs_down"' in metrics.failures

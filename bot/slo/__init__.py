@@ -1,0 +1,1 @@
+"""Service level objectives as Prometheus rules (issue 17)."""
