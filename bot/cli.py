@@ -206,6 +206,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     alerts.set_defaults(func=_alerts)
 
+    _feedback_parser(sub)
+
     slo = sub.add_parser("slo", help="service level objectives as Prometheus rules")
     slo_sub = slo.add_subparsers(metavar="action")
     slo_rules = slo_sub.add_parser(
@@ -242,6 +244,28 @@ def _parser() -> argparse.ArgumentParser:
         ),
     ).set_defaults(func=_secret)
     return parser
+
+
+def _feedback_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`firebell feedback [--since 7d] [--service S]`."""
+    feedback = sub.add_parser(
+        "feedback",
+        help="print the failure cases products reported on /hooks/feedback",
+        description="Print the failure cases (wrong answers, low confidence, thumbs down, "
+        "hand-overs to a person) that happened in the period: counts by service and kind, then "
+        "the newest examples.",
+        epilog=EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    feedback.add_argument(
+        "--since",
+        type=_since,
+        metavar="DURATION",
+        default="7d",
+        help="how far back to look, a duration like 7d, 24h or 2w (default 7d)",
+    )
+    feedback.add_argument("--service", metavar="S", help="only this service's cases")
+    feedback.set_defaults(func=_feedback)
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -384,6 +408,12 @@ def _alerts(args: argparse.Namespace) -> int:
     from bot.integrations.command import alerts_command  # noqa: PLC0415 - keep `--help` fast
 
     return alerts_command(args)
+
+
+def _feedback(args: argparse.Namespace) -> int:
+    from bot.feedback.command import feedback_command  # noqa: PLC0415 - keep `--help` fast
+
+    return feedback_command(args)
 
 
 def _window_scale(text: str) -> float:

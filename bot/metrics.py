@@ -99,6 +99,13 @@ class Metrics:
             ["kind", "result"],
             registry=registry,
         )
+        self.feedback_events = Counter(
+            "firebell_feedback_events",
+            "Failure cases kept from /hooks/feedback, by service and kind (a repeated ref "
+            "is not counted again).",
+            ["service", "kind"],
+            registry=registry,
+        )
         ProcessCollector(registry=registry)
         PlatformCollector(registry=registry)
         GCCollector(registry=registry)

@@ -36,6 +36,7 @@ from bot.delivery.slack_calls import MeasuredWebClient
 from bot.delivery.worker import DeliveryWorker
 from bot.hooks.alerts import alertmanager_hook, grafana_hook
 from bot.hooks.deploys import deploys_hook
+from bot.hooks.feedback import feedback_hook
 from bot.incidents.action_log import log_actions
 from bot.incidents.drills import schedule_drills
 from bot.incidents.runbook_reviews import schedule_reviews
@@ -147,6 +148,11 @@ def create_app(
             Route(
                 "/hooks/grafana",
                 grafana_hook(runtime, token=settings.firebell_webhook_token),
+                methods=["POST"],
+            ),
+            Route(
+                "/hooks/feedback",
+                feedback_hook(runtime, token=settings.firebell_webhook_token),
                 methods=["POST"],
             ),
             Route("/healthz", healthz, methods=["GET"]),

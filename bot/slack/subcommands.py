@@ -25,6 +25,7 @@ from bot.slack import (
     alerts,
     declaring,
     deploys,
+    feedback,
     followups,
     looking,
     rollback,
@@ -85,6 +86,13 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "[service]",
         "the last ten deploys and the rollback target",
         deploys.deploys,
+    ),
+    Subcommand(
+        "feedback",
+        ANYWHERE,
+        "<service>",
+        "the service's failure cases of the last 7 days, by kind, newest first",
+        feedback.feedback,
     ),
     Subcommand(
         "followups",

@@ -338,3 +338,23 @@ class Alert(SQLModel, table=True):
     last_seen_at: datetime = Field(sa_type=UTCDateTime)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     fired: int = 1  # how many times it started firing (1 + times it fired again)
+
+
+class FailureCase(SQLModel, table=True):
+    """A failure case a product reported (`POST /hooks/feedback`): a wrong answer, low
+    confidence, a thumbs down, a hand-over to a person. Kept once per (service, kind,
+    ref); cases without a ref all count (NULLs are distinct in the unique constraint)."""
+
+    __table_args__ = (
+        UniqueConstraint("service", "kind", "ref"),
+        Index("ix_failurecase_service_at", "service", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    service: str = Field(max_length=80)
+    kind: str = Field(max_length=40)
+    ref: str | None = Field(default=None, max_length=200)
+    text: str | None = None  # as sent, at most 2,000 characters; escaped when shown
+    confidence: float | None = None
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    received_at: datetime = Field(sa_type=UTCDateTime)
