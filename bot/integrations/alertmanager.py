@@ -10,12 +10,12 @@ older ones lack, counts as 0.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.integrations import fields
 from bot.integrations.errors import PayloadError
-from bot.integrations.model import AlertFacts, Notification
+from bot.integrations.model import AlertFacts, Notification, Source
 
 VERSION = "4"
 
@@ -24,14 +24,24 @@ def parse(body: Mapping[str, Any]) -> Notification:
     """The notification of a decoded Alertmanager body; `PayloadError` naming the field
     at fault otherwise."""
     fields.version(body, VERSION, "Alertmanager's webhook payload")
+    return group(body, "alertmanager", alert)
+
+
+def group(
+    body: Mapping[str, Any],
+    source: Source,
+    read_alert: Callable[[Mapping[str, Any], str], AlertFacts],
+) -> Notification:
+    """The group an Alertmanager-shaped body carries (its `groupKey`, template data and
+    `truncatedAlerts`), each alert read by `read_alert`; Grafana's body extends it."""
     group_key = fields.text(body, "groupKey", "groupKey", required=True)
     if not group_key:
         raise PayloadError("groupKey", "expected the group's key, not an empty string")
     return Notification(
-        source="alertmanager",
+        source=source,
         group_key=group_key,
         status=fields.status(body, "status", "status"),
-        alerts=tuple(alert(a, f"alerts[{i}]") for i, a in enumerate(fields.alerts(body))),
+        alerts=tuple(read_alert(a, f"alerts[{i}]") for i, a in enumerate(fields.alerts(body))),
         receiver=fields.text(body, "receiver", "receiver"),
         group_labels=fields.strings(body, "groupLabels", "groupLabels"),
         common_labels=fields.strings(body, "commonLabels", "commonLabels"),

@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.integrations import alertmanager, fields
-from bot.integrations.errors import PayloadError
 from bot.integrations.model import AlertFacts, Notification
 
 VERSION = "1"
@@ -29,26 +28,11 @@ def parse(body: Mapping[str, Any]) -> Notification:
     """The notification of a decoded Grafana body; `PayloadError` naming the field at
     fault otherwise."""
     fields.version(body, VERSION, "Grafana's webhook contact point")
-    group_key = fields.text(body, "groupKey", "groupKey", required=True)
-    if not group_key:
-        raise PayloadError("groupKey", "expected the group's key, not an empty string")
+    notification = alertmanager.group(body, "grafana", _alert)
     fields.text(body, "state", "state")  # deprecated by Grafana; `status` says the same
     title = fields.text(body, "title", "title")
     message = fields.text(body, "message", "message")
-    return Notification(
-        source="grafana",
-        group_key=group_key,
-        status=fields.status(body, "status", "status"),
-        alerts=tuple(_alert(a, f"alerts[{i}]") for i, a in enumerate(fields.alerts(body))),
-        receiver=fields.text(body, "receiver", "receiver"),
-        group_labels=fields.strings(body, "groupLabels", "groupLabels"),
-        common_labels=fields.strings(body, "commonLabels", "commonLabels"),
-        common_annotations=fields.strings(body, "commonAnnotations", "commonAnnotations"),
-        external_url=fields.link(body, "externalURL", "externalURL"),
-        title=title or None,
-        message=message or None,
-        truncated=fields.count(body, "truncatedAlerts", "truncatedAlerts"),
-    )
+    return dataclasses.replace(notification, title=title or None, message=message or None)
 
 
 def _alert(body: Mapping[str, Any], where: str) -> AlertFacts:
