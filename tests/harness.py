@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import threading
 import time
@@ -117,6 +118,26 @@ class Firebell:
             self.slack.close()
         self._server = None
         self._thread = None
+
+
+def post_hook(
+    firebell: Firebell,
+    hook: str,
+    body: Any,
+    headers: Mapping[str, str] | None = None,
+    *,
+    timeout: float = 15,
+) -> httpx.Response:
+    """POST `body` (bytes as they are, else JSON) to `/hooks/<hook>`, with the bearer
+    token unless `headers` are given."""
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    given = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"} if headers is None else headers
+    return httpx.post(
+        f"{firebell.url}/hooks/{hook}",
+        content=content,
+        headers={"content-type": "application/json", **given},
+        timeout=timeout,
+    )
 
 
 @contextmanager

@@ -23,7 +23,7 @@ from bot.store.alert_notifications import RETRY_WINDOW
 from bot.store.db import Store
 from bot.store.tables import AlertNotification
 from tests.conftest import TEST_CONFIG
-from tests.harness import WEBHOOK_TOKEN, Firebell, running
+from tests.harness import WEBHOOK_TOKEN, Firebell, post_hook, running
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "integrations" / "payloads"
 BEARER = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
@@ -40,13 +40,7 @@ def notify(
     firebell: Firebell, hook: str, body: Any, headers: dict[str, str] | None = None
 ) -> httpx.Response:
     """POST `body` (bytes as they are, else JSON) to `/hooks/<hook>`."""
-    content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return httpx.post(
-        f"{firebell.url}/hooks/{hook}",
-        content=content,
-        headers={"content-type": "application/json", **(BEARER if headers is None else headers)},
-        timeout=15,
-    )
+    return post_hook(firebell, hook, body, headers)
 
 
 def kept(store: Store) -> list[AlertNotification]:

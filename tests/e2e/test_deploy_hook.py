@@ -21,21 +21,14 @@ from bot.store.db import Store
 from bot.store.tables import Deploy, Rollback
 from bot.webhooks.standard import new_secret, signed_headers
 from tests.e2e.scenario import SERVICE, Declared, answer_text, current, shown_text
-from tests.harness import WEBHOOK_TOKEN, Firebell, running
+from tests.harness import WEBHOOK_TOKEN, Firebell, post_hook, running
 
-BEARER = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 SECRET_ENV = "FIREBELL_TEST_DEPLOY_SECRET"
 
 
 def report(firebell: Firebell, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
     """POST `body` (JSON, or bytes as they are) to the deploy hook."""
-    content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return httpx.post(
-        firebell.url + "/hooks/deploys",
-        content=content,
-        headers={"content-type": "application/json", **(BEARER if headers is None else headers)},
-        timeout=10,
-    )
+    return post_hook(firebell, "deploys", body, headers, timeout=10)
 
 
 def deploy(firebell: Firebell, version: str, hour: int, **fields: Any) -> httpx.Response:

@@ -20,21 +20,14 @@ from bot.store.db import Store
 from bot.store.tables import FailureCase
 from tests.conftest import TEST_CONFIG
 from tests.e2e.scenario import SERVICE, answer_text
-from tests.harness import WEBHOOK_TOKEN, Firebell
+from tests.harness import WEBHOOK_TOKEN, Firebell, post_hook
 
-BEARER = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 MENTION = "the bot said <!channel> & <@U01ML1> should refund"
 
 
 def send(firebell: Firebell, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
     """POST `body` (JSON, or bytes as they are) to the feedback hook."""
-    content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return httpx.post(
-        firebell.url + "/hooks/feedback",
-        content=content,
-        headers={"content-type": "application/json", **(BEARER if headers is None else headers)},
-        timeout=15,
-    )
+    return post_hook(firebell, "feedback", body, headers)
 
 
 def case(kind: str = "wrong_answer", **fields: Any) -> dict[str, Any]:
