@@ -10,9 +10,9 @@ From the `alerts:` block of the config (`bot.config.model.Alerts`):
   `severity_label` mapped by `severities` (ignoring case); else `default_severity`.
 - **Title**: the `summary` annotation, else `<alertname> on <service>` (`in <area>`).
 
-A notification is routed by its first firing alert (the one that opens the incident),
-with the group's common labels and annotations filling what the alert lacks; its
-severity is the highest of its firing alerts'. Text from the monitoring system is made
+A notification is routed by its most severe firing alert (the first of those), with
+the group's common labels and annotations filling what the alert lacks: the incident
+it opens is named after the alert that set its severity. Text from the monitoring system is made
 storable here (no control characters, bounded length); escaping for Slack happens when
 it is shown.
 """
@@ -93,20 +93,21 @@ def route_alert(
 
 
 def route_notification(config: Config, notification: Notification) -> Route:
-    """Where a notification goes: by its first firing alert (else its first alert), at
-    the highest severity of its firing alerts."""
+    """Where a notification goes, and at what severity and title: its most severe firing
+    alert's (the first of them; without firing alerts, its first alert)."""
     alerts = notification.firing or notification.alerts
     if not alerts:
         labels = notification.common_labels
         service, area = scope_of(config, labels)
         name = labels.get("alertname") or "alert"
         return Route(service, area, severity_of(config, labels), storable(name, MAX_TITLE))
-    common = {"common_labels": notification.common_labels}
-    first = route_alert(
-        config, alerts[0], common_annotations=notification.common_annotations, **common
-    )
-    severities = [route_alert(config, a, **common).severity for a in alerts]
-    return Route(first.service, first.area, min(severities), first.title, first.description)
+    common = {
+        "common_labels": notification.common_labels,
+        "common_annotations": notification.common_annotations,
+    }
+    routes = [route_alert(config, alert, **common) for alert in alerts]
+    # min() keeps the first of equals: the title is the most severe alert's own.
+    return min(routes, key=lambda route: route.severity)
 
 
 def storable(text: str, limit: int, *, lines: bool = False) -> str:

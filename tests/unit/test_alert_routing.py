@@ -97,24 +97,33 @@ def test_the_title_is_the_summary_else_the_alert_name_and_service(config: Config
     assert route_alert(config, alert, common_annotations=summary).title == "Checkout errors at 5%"
 
 
-def test_a_notification_is_routed_by_its_first_firing_alert_at_its_highest_severity(
-    config: Config,
-) -> None:
-    """The group's scope comes from its first firing alert; its severity is the highest."""
+def test_a_notification_is_routed_by_its_most_severe_firing_alert(config: Config) -> None:
+    """Scope, severity and title come from the most severe firing alert, not a resolved
+    one nor the first of the group."""
     resolved = AlertFacts("r", "resolved", {"alertname": "Old", "area": "data"}, {}, AT)
+    warning = AlertFacts(
+        "a",
+        "firing",
+        {"alertname": "Burn3d", "area": "infra", "severity": "warning"},
+        {"summary": "slow burn over 3d"},
+        AT,
+    )
+    critical = AlertFacts(
+        "b",
+        "firing",
+        {"alertname": "Burn1h", "area": "infra", "severity": "critical"},
+        {"summary": "fast burn over 1h"},
+        AT,
+    )
     notification = Notification(
         source="alertmanager",
         group_key="{}:{}",
         status="firing",
-        alerts=(
-            resolved,
-            _alert("a", area="infra", severity="warning"),
-            _alert("b", area="infra", severity="critical"),
-        ),
+        alerts=(resolved, warning, critical),
         common_labels={"alertname": "HighErrorRate"},
     )
     route = route_notification(config, notification)
-    assert (route.area, route.severity) == ("infra", "P1")
+    assert (route.area, route.severity, route.title) == ("infra", "P1", "fast burn over 1h")
 
 
 def test_storable_text_loses_control_characters_and_is_cut_to_its_limit() -> None:
