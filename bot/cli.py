@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
+from bot.audit.arguments import add_audit_parser
 from bot.settings import check_port
 
 if TYPE_CHECKING:
@@ -206,7 +207,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     alerts.set_defaults(func=_alerts)
 
-    _feedback_parser(sub)
+    for add_parser in (_feedback_parser, _readiness_parser, _audit_parser):
+        add_parser(sub)
 
     slo = sub.add_parser("slo", help="service level objectives as Prometheus rules")
     slo_sub = slo.add_subparsers(metavar="action")
@@ -216,11 +218,14 @@ def _parser() -> argparse.ArgumentParser:
         description="Write a Prometheus rule file from each service's agreed targets (its "
         "`slo` block) and the `slo_metrics` PromQL templates: recording rules for each SLI "
         "over 5m, 30m, 1h, 6h and 3d, and alerts labelled service, firebell_severity and "
-        "slo that open firebell incidents through Alertmanager (docs/slo.md).",
+        "slo that open firebell incidents through Alertmanager (docs/slo.md). With --self: "
+        "alerts on firebell's own health from its /metrics, labelled firebell_self, for "
+        "whoever runs firebell (docs/metrics.md).",
         epilog=EXIT_STATUSES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     slo_rules.add_argument("--config", type=Path, help="config file (default FIREBELL_CONFIG)")
+    _self_arguments(slo_rules)
     slo_rules.add_argument(
         "-o", "--output", type=Path, metavar="FILE", help="write to FILE, not stdout"
     )
@@ -244,6 +249,42 @@ def _parser() -> argparse.ArgumentParser:
         ),
     ).set_defaults(func=_secret)
     return parser
+
+
+def _self_arguments(slo_rules: argparse.ArgumentParser) -> None:
+    """`firebell slo rules --self [--job NAME]`."""
+    slo_rules.add_argument(
+        "--self",
+        action="store_true",
+        dest="self_rules",
+        help="alert on firebell itself instead of the services (reads no config)",
+    )
+    slo_rules.add_argument(
+        "--job",
+        metavar="NAME",
+        help="with --self: the Prometheus scrape job of firebell's /metrics (default firebell)",
+    )
+
+
+def _audit_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    add_audit_parser(sub, epilog=EXIT_STATUSES)  # bot/audit/arguments.py
+
+
+def _readiness_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`firebell readiness [SERVICE] [--json]`."""
+    readiness = sub.add_parser(
+        "readiness",
+        help="print the launch-readiness checklist of each service",
+        description="Print each service's launch-readiness checklist (the seed's eleven "
+        "items: sign-offs, failure rate, RACI, owner, classification, PII policy, SLOs, "
+        "dashboard, rollback drills, runbook, feedback), each done, missing or stale, with "
+        "what to do, and the service's rollout stage (docs/governance.md).",
+        epilog=EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    readiness.add_argument("service", nargs="?", metavar="SERVICE", help="only this service")
+    readiness.add_argument("--json", action="store_true", help="print JSON instead")
+    readiness.set_defaults(func=_readiness)
 
 
 def _feedback_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -408,6 +449,12 @@ def _alerts(args: argparse.Namespace) -> int:
     from bot.integrations.command import alerts_command  # noqa: PLC0415 - keep `--help` fast
 
     return alerts_command(args)
+
+
+def _readiness(args: argparse.Namespace) -> int:
+    from bot.governance.command import readiness_command  # noqa: PLC0415 - keep `--help` fast
+
+    return readiness_command(args)
 
 
 def _feedback(args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""Logging set-up: console or JSON lines, library chatter at DEBUG, secrets masked.
+"""Logging set-up: console or JSON lines, library chatter at DEBUG, secrets and personal
+data masked (`bot.core.pii`, whatever the config's scope).
 
 At the default INFO level a log shows what happens to incidents (one line per action,
 `bot.incidents.action_log`), refused and unknown requests (one WARNING each) and
@@ -13,6 +14,8 @@ import json
 import logging
 import re
 from datetime import UTC, datetime
+
+from bot.core.pii import Policy, redact
 
 _TOKEN = re.compile(r"\b(xox[abposr]|xapp)-[A-Za-z0-9-]+")
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -58,18 +61,20 @@ def printable(text: str, limit: int = 200) -> str:
 
 
 class SecretMask(logging.Filter):
-    """Replaces Slack tokens and configured secrets in log records with `***`."""
+    """Replaces Slack tokens and configured secrets in log records with `***`, then
+    personal data as the PII policy says (`[email]` ...)."""
 
-    def __init__(self, secrets: list[str]) -> None:
+    def __init__(self, secrets: list[str], pii: Policy | None = None) -> None:
         super().__init__()
         self.secrets = [s for s in secrets if len(s) >= 6]
+        self.pii = pii or Policy()
 
     def mask(self, text: str) -> str:
-        """`text` with every secret replaced."""
+        """`text` with every secret and every piece of personal data replaced."""
         text = _TOKEN.sub(lambda m: m.group(1) + "-***", text)
         for secret in self.secrets:
             text = text.replace(secret, "***")
-        return text
+        return redact(text, self.pii)
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Render the message now, masked, so no handler sees the raw arguments."""
@@ -135,13 +140,14 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
-def configure(level: str, fmt: str, *, secrets: list[str]) -> None:
+def configure(level: str, fmt: str, *, secrets: list[str], pii: Policy | None = None) -> None:
     """Send logs to stderr in `fmt` (`console` or `json`) from `level` (`LOG_LEVEL`) up,
-    masking `secrets`. Raises LogLevelError for a level that does not exist."""
+    masking `secrets` and personal data (`pii`: the config's policy; else the built-in
+    detectors). Raises LogLevelError for a level that does not exist."""
     threshold = parse_level(level)
     handler = logging.StreamHandler()
     handler.addFilter(LibraryChatter(threshold))
-    handler.addFilter(SecretMask(secrets))
+    handler.addFilter(SecretMask(secrets, pii))
     handler.setFormatter(
         JsonFormatter()
         if fmt == "json"

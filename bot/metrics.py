@@ -93,6 +93,13 @@ class Metrics:
             ["source", "outcome"],
             registry=registry,
         )
+        self.hook_unauthenticated = Counter(
+            "firebell_hook_unauthenticated",
+            "Calls of /hooks/* refused before the caller proved who it is (kept out of "
+            "the audit trail), by hook and status.",
+            ["hook", "status"],
+            registry=registry,
+        )
         self.webhook_deliveries = Counter(
             "firebell_webhook_deliveries",
             "Outbound webhook deliveries (rollbacks) by kind and result.",

@@ -115,7 +115,16 @@ def _start(
         )
         if s is not None
     ]
-    logs.configure(settings.log_level, settings.log_format, secrets=secrets)
+    from bot.core.pii import PiiKeyError, keyed, policy  # noqa: PLC0415
+    from bot.settings import environment  # noqa: PLC0415
+
+    try:
+        config = keyed(config, environment())
+    except PiiKeyError as err:
+        print(f"firebell: {err}", file=sys.stderr)
+        return USAGE
+    secrets += [config.pii.key.decode()] if config.pii.key else []
+    logs.configure(settings.log_level, settings.log_format, secrets=secrets, pii=policy(config.pii))
     log = logging.getLogger("bot.cli")
     for note in notes:
         log.info("%s", note)

@@ -25,10 +25,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot.audit.edge import audited_hook
+from bot.audit.startup import audit_start
 from bot.clock.kinds import KINDS, Kinds
 from bot.clock.scheduler import DeadlineClock
 from bot.config.load import load_config
 from bot.config.model import Config
+from bot.core.pii import keyed
 from bot.delivery.pacing import ChannelPacer
 from bot.delivery.retry import Backoff
 from bot.delivery.slack import Slack
@@ -45,7 +48,7 @@ from bot.metrics import CONTENT_TYPE, Metrics
 from bot.reviews.schedule import schedule_review
 from bot.runbooks import Runbook, load_runbooks
 from bot.runtime import Runtime
-from bot.settings import Settings
+from bot.settings import Settings, environment
 from bot.slack.app import build_bolt_app
 from bot.slack.endpoint import slack_endpoint
 from bot.slack.socket_mode import Retries, SocketModeLink
@@ -89,7 +92,7 @@ def create_app(
     `routes` (the sandbox's) besides its own. Without `runbooks`, those of the
     runbooks folder the settings name are read."""
     token, signing_secret = settings.require_slack(socket_mode=tuning.socket_mode)
-    config = config or load_config(settings.firebell_config)
+    config = keyed(config or load_config(settings.firebell_config), environment())
     store = Store(make_engine(settings.database_url))
     store.committed.append(log_actions)
     if runbooks is None:
@@ -137,22 +140,42 @@ def create_app(
             ),
             Route(
                 "/hooks/deploys",
-                deploys_hook(runtime, token=settings.firebell_webhook_token),
+                audited_hook(
+                    store,
+                    "deploys",
+                    deploys_hook(runtime, token=settings.firebell_webhook_token),
+                    unauthenticated=runtime.metrics.hook_unauthenticated,
+                ),
                 methods=["POST"],
             ),
             Route(
                 "/hooks/alertmanager",
-                alertmanager_hook(runtime, token=settings.firebell_webhook_token),
+                audited_hook(
+                    store,
+                    "alertmanager",
+                    alertmanager_hook(runtime, token=settings.firebell_webhook_token),
+                    unauthenticated=runtime.metrics.hook_unauthenticated,
+                ),
                 methods=["POST"],
             ),
             Route(
                 "/hooks/grafana",
-                grafana_hook(runtime, token=settings.firebell_webhook_token),
+                audited_hook(
+                    store,
+                    "grafana",
+                    grafana_hook(runtime, token=settings.firebell_webhook_token),
+                    unauthenticated=runtime.metrics.hook_unauthenticated,
+                ),
                 methods=["POST"],
             ),
             Route(
                 "/hooks/feedback",
-                feedback_hook(runtime, token=settings.firebell_webhook_token),
+                audited_hook(
+                    store,
+                    "feedback",
+                    feedback_hook(runtime, token=settings.firebell_webhook_token),
+                    unauthenticated=runtime.metrics.hook_unauthenticated,
+                ),
                 methods=["POST"],
             ),
             Route("/healthz", healthz, methods=["GET"]),
@@ -198,6 +221,7 @@ async def _background(
         await _plan(firing, "the runbooks' review reminders", schedule_reviews, runtime.runbooks)
         await _plan(firing, "the rollback drills", schedule_drills, runtime.config)
         await _plan(firing, "the weekly failure review", schedule_review, runtime.config)
+        await _plan(firing, "the audit trail", audit_start, runtime.config, runtime.instance)
         clock = _deadline_clock(runtime, firing, on_fired=worker.wake, tuning=tuning)
         stack.callback(clock.stop)
 

@@ -12,10 +12,12 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from standardwebhooks.webhooks import Webhook
+
+from tests.loopback import Loopback
 
 Answer = int | str | tuple[str, float, int]
 
@@ -39,23 +41,20 @@ class Receiver:
         self.requests: list[Received] = []
         self.released = threading.Event()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._http = Loopback(self._handler())
 
     @property
     def url(self) -> str:
         """Where to POST."""
-        return f"http://127.0.0.1:{self._server.server_address[1]}/rollback"
+        return f"http://127.0.0.1:{self._http.port}/rollback"
 
     def start(self) -> Receiver:
-        self._thread.start()
+        self._http.start()
         return self
 
     def stop(self) -> None:
         self.released.set()
-        self._server.shutdown()
-        self._server.server_close()
+        self._http.stop()
 
     def release(self) -> None:
         """Let blocked requests go (they then answer 200)."""

@@ -26,6 +26,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from bot.audit.trail import act_from, audit
 from bot.clock.kinds import Kinds
 from bot.config.model import Config
 from bot.store.db import db_now
@@ -60,6 +61,7 @@ def fire_due(
 ) -> Firing:
     """Fire up to `limit` due deadlines of `kinds`, earliest first, in this transaction."""
     now = db_now(session)
+    act_from(session, "scheduler")
     due = lock_due(session, now=now, limit=limit, kinds=kinds.keys(), skip=skip)
     if not due:
         return Firing(upcoming=_upcoming(session, kinds, now))
@@ -114,6 +116,7 @@ class _Acting:
             log.error(
                 "deadline %s (%s) failed; it stays due", deadline.id, deadline.key, exc_info=error
             )
+            _audit(self.session, deadline, incident, self.now, failed=type(error).__name__)
             failed.append(_id(deadline))
         return fired, failed
 
@@ -135,6 +138,30 @@ class _Acting:
         mark_fired(self.session, ids=[_id(d) for d, _ in ready], now=self.now, owner=self.owner)
         for deadline, incident in ready:
             self.kinds[deadline.kind](self.session, self.config, deadline, incident, self.now)
+            _audit(self.session, deadline, incident, self.now)
+
+
+def _audit(
+    session: Session,
+    deadline: Deadline,
+    incident: Incident | None,
+    now: datetime,
+    *,
+    failed: str | None = None,
+) -> None:
+    """The audit record of a deadline fired (or failed: the error's type, it stays due)."""
+    audit(
+        session,
+        at=now,
+        actor="firebell",
+        action=f"deadline.{deadline.kind}",
+        object=deadline.key if incident is None else incident.ref,
+        source="scheduler",
+        outcome="ok" if failed is None else "failed",
+        incident_id=deadline.incident_id,
+        detail={"deadline": deadline.id, "due_at": deadline.due_at.isoformat()}
+        | ({} if failed is None else {"error": failed}),
+    )
 
 
 def _id(deadline: Deadline) -> int:

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from bot.audit.prune import PRUNE, fire_prune
 from bot.config.model import Config
 from bot.incidents.drills import DRILL, fire_drill
 from bot.incidents.escalation import ESCALATE, SPRINT, WARN, fire_escalation, fire_warning
@@ -33,4 +34,5 @@ KINDS: Kinds = {
     REVIEW: fire_runbook_review,
     DRILL: fire_drill,
     WEEKLY_REVIEW: fire_weekly_review,
+    PRUNE: fire_prune,
 }

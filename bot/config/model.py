@@ -19,6 +19,7 @@ from pydantic import (
 
 from bot.config.block import Block
 from bot.config.duration import parse_duration
+from bot.config.governance import Permissions, Pii, Readiness, Stage
 from bot.config.slo import Slo, SloMetrics
 
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -174,6 +175,8 @@ class Service(Block):
     rollback: Rollback | None = None
     slo: Slo | None = None
     dashboard: str | None = None
+    stage: Stage | None = None  # where a staged rollout starts; `/incident stage` moves it
+    readiness: Readiness = Readiness()
 
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -263,6 +266,12 @@ class Alerts(Block):
         return value
 
 
+class Audit(Block):
+    """The audit trail: how long records are kept (None: for ever)."""
+
+    retention: Duration | None = None
+
+
 class Config(Block):
     """The whole config file."""
 
@@ -279,6 +288,21 @@ class Config(Block):
     review: Review | None = None
     alerts: Alerts = Alerts()
     slo_metrics: SloMetrics = SloMetrics()  # how SLIs are measured, per service overridable
+    prometheus_url: str | None = None  # where live SLO status is read (`/incident slo`)
+    pii: Pii = Pii()
+    permissions: Permissions = Permissions()
+    audit: Audit = Audit()
+
+    @field_validator("prometheus_url")
+    @classmethod
+    def _prometheus_url(cls, value: str | None) -> str | None:
+        # The value is not repeated: it may carry credentials (http://user:pass@host).
+        if value is not None and not re.fullmatch(r"https?://[^/\s?#]+(/\S*)?", value):
+            raise ValueError(
+                "is not an http(s) URL of Prometheus: write e.g. http://127.0.0.1:9090 "
+                "(a path prefix such as https://example.com/prometheus is fine)"
+            )
+        return value
 
     @field_validator("severities")
     @classmethod

@@ -1,8 +1,8 @@
 """The cross-reference checks: what one block of the config cannot check alone.
 
 Teams named by areas, areas named by services, runbooks named by services, Slack IDs
-of people, channels and user groups, the channels the severity table needs, and SLO
-thresholds that contradict their targets.
+of people, channels and user groups, the channels the severity table needs, SLO
+thresholds that contradict their targets, and who the permissions name.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator
 from typing import Any, TypeVar
 
+from bot.config.governance import ROLES
 from bot.config.model import CHANNEL_ID, USER_ID, USERGROUP_ID
 from bot.config.slo import parse_latency, parse_percentage
 from bot.config.source import KeyPath, Report, did_you_mean
@@ -45,6 +46,7 @@ def check_references(
     _check_areas(data, areas, teams, report)
     _check_services(_mapping(data.get("services")), areas, runbooks, report)
     _check_severities(data, report)
+    _check_permissions(_mapping(data.get("permissions")), teams, report)
     channels = _mapping(data.get("channels"))
     for key in ("announcements", "backlog"):
         _check_channel(channels, key, ("channels",), report)
@@ -179,6 +181,31 @@ def _check_services(
                 f"{url!r} is not an http(s) URL: the rollback webhook is called with a POST",
             )
         _check_slo(_mapping(service.get("slo")), (*path, "slo"), report)
+        stakeholders = _mapping(_mapping(service.get("readiness")).get("stakeholders"))
+        for role, user in stakeholders.items():  # a sign-off is by one person: a user ID
+            if isinstance(user, str):
+                _check_user(user, (*path, "readiness", "stakeholders", role), {}, report)
+
+
+def _check_permissions(block: dict[Any, Any], teams: dict[Any, Any], report: Report) -> None:
+    """Each permission names roles, team keys or user IDs, and at least one of them."""
+    roles = ", ".join(ROLES)
+    for action, entries in block.items():
+        path: KeyPath = ("permissions", action)
+        if entries == []:
+            report.add(
+                path,
+                f"is empty: nobody could ever do it; name at least one role ({roles}), "
+                "team or Slack user ID (U...)",
+            )
+        for entry_path, entry in _names(entries, path):
+            if entry in ROLES or entry in teams or USER_ID.match(entry):
+                continue
+            report.add(
+                entry_path,
+                f"{entry!r} is neither a role ({roles}), a team of `teams` nor a Slack user "
+                "ID (U...)" + did_you_mean(entry, [*ROLES, *teams]),
+            )
 
 
 def _parsed(parse: Callable[[object], T], block: dict[Any, Any], key: str) -> T | None:

@@ -21,8 +21,10 @@ from typing import Literal
 from bot.config.duration import format_duration
 from bot.config.load import ConfigError, Problem, load_config
 from bot.config.model import Config, NotifyScope
+from bot.core import permissions, visibility
 from bot.core.deadlines import EscalationStep, response_deadline
 from bot.core.oncall import current_and_next, require_aware
+from bot.core.pii import describe
 from bot.core.raci import (
     Informed,
     Page,
@@ -119,6 +121,12 @@ def resolved_plan(config: Config, at: datetime) -> str:
         *_teams(config, at),
         "",
         _escalation_summary(config),
+        "",
+        *describe(config.pii),
+        "",
+        *visibility.describe(config),
+        "",
+        *permissions.describe(config),
     ]
     for area in config.areas:
         lines += ["", *_area(config, area, at)]

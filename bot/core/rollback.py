@@ -1,10 +1,9 @@
-"""Who may roll a service back, and whether its rollback drills are healthy (pure).
+"""How a rollback's answer is kept, and whether its rollback drills are healthy (pure).
 
-Rolling back changes production, so only the people answerable for the area may do
-it: the members of its Responsible team (and that team's rotation), its Accountable
-person, and the incident's lead. A drill is "overdue" when no drill has succeeded
-within twice its interval: one missed or failed drill is a warning of its own, two
-in a row mean nobody has proved the way back works lately.
+Who may roll back is `permissions.rollback` (`bot.core.permissions`). A drill is
+"overdue" when no drill has succeeded within twice its interval: one missed or failed
+drill is a warning of its own, two in a row mean nobody has proved the way back works
+lately.
 """
 
 from __future__ import annotations
@@ -12,29 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.config.model import Config
-
 MESSAGE_LIMIT = 500  # characters of the receiver's answer kept
-
-
-def who_may_roll_back(config: Config, *, area: str, lead: str | None) -> list[str]:
-    """The users allowed to roll back a service of `area`, in a stable order."""
-    row = config.areas[area]
-    people: list[str] = []
-    team = config.teams.get(row.responsible)
-    if team is not None:
-        people += team.members
-        if team.oncall is not None:
-            people += team.oncall.rotation
-    people.append(row.accountable)
-    if lead:
-        people.append(lead)
-    return list(dict.fromkeys(p for p in people if p.startswith(("U", "W"))))
-
-
-def may_roll_back(config: Config, *, area: str, lead: str | None, user: str) -> bool:
-    """Whether `user` may roll back a service of `area` (see `who_may_roll_back`)."""
-    return user in who_may_roll_back(config, area=area, lead=lead)
 
 
 def truncated(message: str, limit: int = MESSAGE_LIMIT) -> str:

@@ -4,12 +4,14 @@ feedback` read (use cases, one transaction each)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from bot.config.model import Config
+from bot.core.pii import redact_for
 from bot.feedback.model import FailureEvent
 from bot.store.db import db_now
 from bot.store.feedback import case_counts, insert_cases, latest_cases
@@ -30,7 +32,7 @@ class Kept:
         return sum(self.kept.values())
 
 
-def keep_cases(session: Session, events: Sequence[FailureEvent]) -> Kept:
+def keep_cases(session: Session, config: Config, events: Sequence[FailureEvent]) -> Kept:
     """Keep every case of a body in this transaction, each ref once per service and kind
     (cases with a ref first, in ref order; then the others, in the body's order); a case
     without `at` happened now (the database's clock)."""
@@ -40,7 +42,7 @@ def keep_cases(session: Session, events: Sequence[FailureEvent]) -> Kept:
             "service": event.service,
             "kind": event.kind,
             "ref": event.ref,
-            "text": event.text,
+            "text": redact_for(config, event.service, event.text),
             "confidence": event.confidence,
             "at": event.at or now,
             "received_at": now,
@@ -56,7 +58,9 @@ def keep_cases(session: Session, events: Sequence[FailureEvent]) -> Kept:
 
 @dataclass(frozen=True)
 class Summary:
-    """The cases of a period: counts by (service, kind) and the newest examples."""
+    """The cases of a period: counts by (service, kind) and the newest examples.
+
+    `now` is the period's end: the moment of reading, or the `until` asked for."""
 
     since: datetime
     now: datetime
@@ -65,14 +69,27 @@ class Summary:
 
 
 def summarise(
-    session: Session, *, over: timedelta, service: str | None = None, examples: int = 10
+    session: Session,
+    *,
+    over: timedelta,
+    until: datetime | None = None,
+    service: str | None = None,
+    examples: int = 10,
+    unquoted: Collection[str] = (),
 ) -> Summary:
-    """The counts and newest `examples` cases of the last `over` (of one service or all)."""
-    now = db_now(session)
+    """The counts and newest `examples` cases of the last `over` (of one service or all).
+
+    Without `until`, up to now and every case since (one dated ahead too); with it, the
+    `over` before `until`, `until` itself excluded (a past week: `over=7d, until=end`).
+    The examples leave out the `unquoted` services' cases (counted all the same).
+    """
+    now = db_now(session) if until is None else until
     since = now - over
     return Summary(
         since=since,
         now=now,
-        counts=case_counts(session, since=since, service=service),
-        latest=latest_cases(session, since=since, service=service, limit=examples),
+        counts=case_counts(session, since=since, until=until, service=service),
+        latest=latest_cases(
+            session, since=since, until=until, service=service, exclude=unquoted, limit=examples
+        ),
     )

@@ -4,16 +4,14 @@ in the terminal: counts by service and kind, then the newest examples."""
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import timedelta
 
 from sqlmodel import Session
 
 from bot.cli import REFUSED, USAGE, settings_from_environment
-from bot.config.source import did_you_mean
 from bot.feedback.cases import Summary, summarise
 from bot.feedback.render import terminal_feedback
-from bot.offline import configured, read
+from bot.offline import configured, read, unknown_service
 
 EXAMPLES = 10
 
@@ -25,13 +23,7 @@ def feedback_command(args: argparse.Namespace) -> int:
     if config is None:
         return REFUSED
     service: str | None = args.service
-    if service is not None and service not in config.services:
-        known = ", ".join(sorted(config.services)) or "none configured"
-        print(
-            f"firebell feedback: --service: unknown service {service!r}"
-            f"{did_you_mean(service, config.services)} (known: {known})",
-            file=sys.stderr,
-        )
+    if unknown_service("feedback --service", config, service):
         return USAGE
     since: timedelta = args.since
 

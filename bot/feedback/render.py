@@ -46,14 +46,26 @@ def _kind_counts(summary: Summary) -> dict[str, int]:
     return {kind: counts[kind] for kind in KINDS if counts[kind]}
 
 
-def slack_feedback(service: str, summary: Summary, *, days: int) -> str:
-    """`/incident feedback <service>`: counts by kind over `days`, then the newest cases."""
+def slack_feedback(
+    service: str, summary: Summary, *, days: int, hidden_as: str | None = None
+) -> str:
+    """`/incident feedback <service>`: counts by kind over `days`, then the newest cases;
+    counts only for a service classified `hidden_as` (`confidential` or `pii`)."""
     counts = _kind_counts(summary)
     total = sum(counts.values())
     heading = f"*Failure cases of {escape(service)}, last {days} days: {total}*"
     if not total:
         return f"{heading}\nNo failure cases reported on /hooks/feedback in that time."
     lines = [heading, " · ".join(f"{kind} {count}" for kind, count in counts.items())]
+    if hidden_as is not None:
+        # A service has no private channel: wherever this is typed, customers' words
+        # would be shown to the channel. The terminal is an operator's.
+        name = escape(service)
+        lines.append(
+            f"Examples hidden: {name} is classified {escape(hidden_as)}; "
+            f"`firebell feedback --service {name}` prints them for operators."
+        )
+        return "\n".join(lines)
     lines.append(f"*Latest {len(summary.latest)}*")
     lines += [_slack_case(case) for case in summary.latest]
     return "\n".join(lines)

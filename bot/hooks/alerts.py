@@ -27,6 +27,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from pydantic import SecretStr
@@ -34,8 +35,11 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from bot.audit.trail import acting_from
 from bot.config.model import Config
-from bot.hooks.edge import bearer_matches, read_at_most, refused
+from bot.core.alert_routing import route_notification
+from bot.core.pii import redact_for, redact_json
+from bot.hooks.edge import authenticated, bearer_matches, read_at_most, refused
 from bot.incidents.alerts import ingest
 from bot.integrations import alertmanager, grafana
 from bot.integrations.errors import PayloadError
@@ -128,6 +132,7 @@ def _hook(
                     "alert notifications are refused: FIREBELL_WEBHOOK_TOKEN is not set",
                 )
             return refused(request, 401, "missing or wrong bearer token")
+        authenticated(request)
         raw = await read_at_most(request, MAX_BODY)
         if raw is None:
             return refused(request, 413, f"body over {MAX_BODY} bytes")
@@ -147,7 +152,12 @@ def _hook(
             return refused(request, 422, str(err), fields=[err.field])
         try:
             kept = await runtime.run(
-                _keep, runtime.config, source=source, body=body, raw=raw, notification=notification
+                acting_from("hook", _keep),
+                runtime.config,
+                source=source,
+                body=body,
+                raw=raw,
+                notification=notification,
             )
         except Exception as err:
             if not is_unreachable(err):
@@ -213,6 +223,8 @@ def _keep(
     incident is open, and opens a new incident once a person has resolved that one.
     """
     now = db_now(session)
+    said = partial(redact_for, config, route_notification(config, notification).service)
+    notification, body = notification.redacted(said), redact_json(body, said)
     row, retry = keep_notification(
         session,
         source=source,

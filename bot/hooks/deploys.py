@@ -34,9 +34,10 @@ from pydantic import (
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from bot.audit.trail import acting_from
 from bot.core.deploys import environment_of
 from bot.core.text import forbidden_character, is_blank
-from bot.hooks.edge import MAX_BODY, bearer_matches, read_at_most, refused
+from bot.hooks.edge import MAX_BODY, authenticated, bearer_matches, read_at_most, refused
 from bot.incidents.deploys import Report, record_deploy
 from bot.logs import printable
 from bot.runtime import Runtime
@@ -127,6 +128,8 @@ def deploys_hook(
                     "(nor a signing secret in deploys.secret_env)",
                 )
             return refused(request, 401, "missing or wrong bearer token")
+        if bearer:
+            authenticated(request)
         body = await read_at_most(request, MAX_BODY)
         if body is None:
             return refused(request, 413, f"body over {MAX_BODY} bytes")
@@ -141,6 +144,7 @@ def deploys_hook(
                 return refused(
                     request, 401, f"the signing secret in {secret_env} is not a whsec_ secret"
                 )
+            authenticated(request)
             message_id = request.headers["webhook-id"]
         return await _record(request, runtime, body, message_id)
 
@@ -177,7 +181,7 @@ async def _record(
     environment = report.environment or environment_of(config, report.service)
     try:
         recorded = await runtime.run(
-            record_deploy,
+            acting_from("hook", record_deploy),
             config,
             report=Report(
                 service=report.service,

@@ -32,6 +32,20 @@ def bearer_matches(request: Request, token: SecretStr | None) -> bool:
     return hmac.compare_digest(given.strip().encode(), token.get_secret_value().encode())
 
 
+_AUTHENTICATED = "firebell_authenticated"  # request.state: the caller proved who it is
+
+
+def authenticated(request: Request) -> None:
+    """Mark the request as from a caller who proved who it is (the bearer token, or a
+    deploy's signature): a refusal from here on is an audit record (`audited_hook`)."""
+    setattr(request.state, _AUTHENTICATED, True)
+
+
+def is_authenticated(request: Request) -> bool:
+    """Whether `authenticated` marked the request."""
+    return bool(getattr(request.state, _AUTHENTICATED, False))
+
+
 async def read_at_most(request: Request, limit: int = MAX_BODY) -> bytes | None:
     """The body, or None if it is longer than `limit` (read no further than that)."""
     declared = request.headers.get("content-length", "")

@@ -24,9 +24,10 @@ from pydantic import SecretStr
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from bot.audit.trail import acting_from
 from bot.feedback.cases import keep_cases
 from bot.feedback.model import KINDS, FeedbackError, parse_body
-from bot.hooks.edge import bearer_matches, read_at_most, refused
+from bot.hooks.edge import authenticated, bearer_matches, read_at_most, refused
 from bot.runtime import Runtime
 from bot.store.outage import is_unreachable
 
@@ -52,6 +53,7 @@ def feedback_hook(runtime: Runtime, *, token: SecretStr | None) -> Endpoint:
                     request, 401, "failure cases are refused: FIREBELL_WEBHOOK_TOKEN is not set"
                 )
             return refused(request, 401, "missing or wrong bearer token")
+        authenticated(request)
         raw = await read_at_most(request, MAX_BODY)
         if raw is None:
             return refused(request, 413, f"body over {MAX_BODY} bytes: send at most 500 cases")
@@ -66,7 +68,7 @@ def feedback_hook(runtime: Runtime, *, token: SecretStr | None) -> Endpoint:
         except FeedbackError as err:
             return refused(request, 422, str(err), fields=[err.field])
         try:
-            kept = await runtime.run(keep_cases, events)
+            kept = await runtime.run(acting_from("hook", keep_cases), runtime.config, events)
         except Exception as err:
             if not is_unreachable(err):
                 raise

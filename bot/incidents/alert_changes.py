@@ -137,9 +137,11 @@ def open_from_alerts(
     origin: str,
     now: datetime,
     title: str | None = None,
+    restricted: bool = False,
 ) -> Incident:
     """Declare an incident for alerts, as a person would (pages, channel, deadlines):
-    detected now, its impact started at the earliest `startsAt`."""
+    detected now, its impact started at the earliest `startsAt`; `restricted` whatever
+    its service (see `Declaration.restricted`)."""
     starts = [a.starts_at for a in alerts if a.starts_at is not None]
     declaration = Declaration(
         title=title or route.title,
@@ -151,6 +153,7 @@ def open_from_alerts(
         detected_at=now,
         impact_started_at=min(starts, default=None),
         origin=origin,
+        restricted=restricted,
     )
     return declare(session, config, declaration).incident
 

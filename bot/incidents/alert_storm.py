@@ -1,8 +1,14 @@
 """The storm incident: where new alert groups go once the storm budget is spent.
 
-There is at most one unresolved storm incident (`origin='storm'`); it is opened by the
-first group past the budget (under the storm lock, so once) and every later group past
-the budget joins it, until a person resolves it. It stays current with facts:
+There is at most one unresolved storm incident (`origin='storm'`) of each restriction
+class: a restricted one for the groups of `confidential` and `pii` services, an
+ordinary one for the rest. Each is opened by the first group of its class past the
+budget (under the storm lock, so once) and every later group of that class past the
+budget joins it, until a person resolves it. A restricted group never joins the
+ordinary storm (its alert names and summaries would reach the public channel and the
+announcements), and an ordinary group never joins the restricted one (one storm per
+class is the plainest rule, and keeps public alerts in sight of everyone). A storm
+stays current with facts:
 
 - each group that joins is a `storm_group` timeline entry (its group key, service,
   area, severity and alerts); the main message lists the groups from its alerts;
@@ -28,6 +34,7 @@ from sqlmodel import Session
 from bot.config.model import Config
 from bot.core.alert_routing import Route
 from bot.core.raci import who_to_page_at_level
+from bot.core.visibility import restricted_service
 from bot.incidents import queue
 from bot.incidents.alert_changes import (
     ACTOR,
@@ -61,7 +68,8 @@ def join_storm(
 ) -> Outcome:
     """Add a new group past the storm budget to the storm incident (opened if none is
     open); `again` is when the budget allows a new incident again."""
-    found = open_storm_incident(session)
+    restricted = restricted_service(config, route.service)
+    found = open_storm_incident(session, restricted=restricted)
     incident = None if found is None else lock_open(session, found)
     opened = incident is None
     if incident is None:
@@ -69,7 +77,14 @@ def join_storm(
         # and a service's later groups must not take it for that service's incident.
         spanning = replace(route, service=None)
         incident = open_from_alerts(
-            session, config, spanning, alerts, origin="storm", title=STORM_TITLE, now=now
+            session,
+            config,
+            spanning,
+            alerts,
+            origin="storm",
+            title=STORM_TITLE,
+            now=now,
+            restricted=restricted,
         )
     earlier = storm_facts(session, incident_id=id_of(incident))
     group = add_group(session, incident, notification, key_hash=key_hash, opened=False, now=now)

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from bot.config.model import Config
 from bot.core.channels import channel_name
 from bot.core.deadlines import response_deadline
+from bot.core.pii import redact_for
 from bot.core.raci import (
     UnknownAreaError,
     UnknownServiceError,
@@ -20,6 +21,7 @@ from bot.core.raci import (
     who_to_page,
 )
 from bot.core.severity import SeverityError, parse_severity
+from bot.core.visibility import restricted_service
 from bot.incidents import queue
 from bot.incidents.errors import UserError
 from bot.incidents.escalation import schedule_response
@@ -56,6 +58,7 @@ class Declaration:
     detected_at: datetime | None = None
     impact_started_at: datetime | None = None  # an alert's earliest `startsAt`
     origin: str | None = None  # `Incident.origin`: None for a person, `alert`, `storm`
+    restricted: bool = False  # restricted whatever its service (a storm a `pii` group opened)
 
 
 @dataclass(frozen=True)
@@ -79,14 +82,17 @@ class Checked:
 def validate(config: Config, declaration: Declaration) -> Checked:
     """Check a declaration; return its fields as stored, or raise UserError naming the field."""
     title = typed_text(
-        declaration.title,
+        redact_for(config, declaration.service, declaration.title),
         what="title",
         limit=MAX_TITLE,
         if_blank="An incident needs a title: `/incident declare P1 Checkout answers are wrong`.",
         field="title",
     )
     description = typed_text(
-        declaration.description, what="description", limit=MAX_DESCRIPTION, field="description"
+        redact_for(config, declaration.service, declaration.description),
+        what="description",
+        limit=MAX_DESCRIPTION,
+        field="description",
     )
     try:
         severity = parse_severity(declaration.severity)
@@ -123,6 +129,8 @@ def declare(session: Session, config: Config, declaration: Declaration) -> Decla
         request_key=declaration.request_key,
         impact_started_at=declaration.impact_started_at,
         origin=declaration.origin,
+        # Frozen at declaration: a later config change never un-restricts it.
+        restricted=declaration.restricted or restricted_service(config, declaration.service),
     )
     if incident is None:
         assert declaration.request_key is not None  # noqa: S101 - only a key conflicts

@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from bot.config.model import Config
 from bot.core.deploys import Target, environment_of, rollback_target
+from bot.core.pii import redact_for
 from bot.incidents import queue
 from bot.store.db import db_now
 from bot.store.deploys import (
@@ -81,7 +82,7 @@ def record_deploy(session: Session, config: Config, *, report: Report) -> Record
         service=report.service,
         environment=report.environment,
         version=report.version,
-        actor=report.actor,
+        actor=redact_for(config, report.service, report.actor),  # a pipeline may send an e-mail
         url=report.url,
         at=report.at or now,
         received_at=now,

@@ -16,6 +16,8 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from bot.config.model import Config
+from bot.core.pii import redact_for
 from bot.incidents import queue
 from bot.incidents.changes import id_of
 from bot.incidents.errors import UnknownIncidentError, UserError
@@ -72,7 +74,9 @@ def open_for_record(session: Session, incident_id: int) -> tuple[Incident, datet
     return incident, db_now(session)
 
 
-def add(session: Session, *, incident_id: int, actor: str, text: str, owner: str | None) -> Added:
+def add(
+    session: Session, config: Config, *, incident_id: int, actor: str, text: str, owner: str | None
+) -> Added:
     """Record an open follow-up, owned by `owner` (else the lead, else `actor`), and post
     it in the incident channel with a `Done` button."""
     what = typed_text(
@@ -82,6 +86,7 @@ def add(session: Session, *, incident_id: int, actor: str, text: str, owner: str
         if_blank=f"Say what needs doing: `{EXAMPLE}`.",
     )
     incident, now = open_for_record(session, incident_id)
+    what = redact_for(config, incident.service, what)
     followup = add_followup(
         session,
         incident_id=id_of(incident),

@@ -6,6 +6,8 @@ from sqlalchemy import exists, select
 from sqlmodel import Session, col
 
 from bot.config.model import Config
+from bot.core.permissions import resolve_action, severity_action
+from bot.core.pii import redact_for
 from bot.core.raci import who_to_page
 from bot.core.severity import SeverityError, parse_severity
 from bot.core.states import State, TransitionError, transition
@@ -15,6 +17,7 @@ from bot.incidents.changes import open_for_change
 from bot.incidents.errors import UserError
 from bot.incidents.escalation import schedule_response
 from bot.incidents.paging import page_people, paged
+from bot.incidents.permitted import peak_of, require, require_first
 from bot.incidents.records import record
 from bot.incidents.reminders import schedule_status_reminder
 from bot.incidents.typed import typed_text
@@ -37,7 +40,8 @@ def change_severity(
     """Move to another severity; its deadline and paging scope follow.
 
     While nobody has acknowledged, whoever the new scope adds and was never paged for
-    this incident is paged now.
+    this incident is paged now. Lowering a P0 needs `permissions.lower_p0_severity`,
+    lowering a P1 `permissions.resolve_p1`.
     """
     try:
         new = parse_severity(severity)
@@ -47,6 +51,8 @@ def change_severity(
     old = incident.severity
     if new == old:
         raise UserError(f"{incident.ref} is already {new}.")
+    action, what = severity_action(old, new), "incident.severity_changed"
+    require(config, incident, action=action, attempted=what, actor=actor, now=now)
     incident.severity = new
     schedule_response(session, config, incident, now=now)
     if State(incident.state) != State.OPEN:
@@ -92,10 +98,13 @@ def set_lead(session: Session, *, incident_id: int, actor: str, lead: str) -> In
     return incident
 
 
-def add_note(session: Session, *, incident_id: int, actor: str, text: str) -> Incident:
+def add_note(
+    session: Session, config: Config, *, incident_id: int, actor: str, text: str
+) -> Incident:
     """Add a timeline entry in the user's words."""
     note = _text(text, "note", "/incident note Rolled back the prompt change")
     incident, now = open_for_change(session, incident_id)
+    note = redact_for(config, incident.service, note)
     record(session, incident, "note", at=now, actor=actor, text=note)
     return incident
 
@@ -106,6 +115,7 @@ def post_status(
     """Post a status update; the update reminder counts from now."""
     status = _text(text, "status", "/incident status Error rate back to normal, watching")
     incident, now = open_for_change(session, incident_id)
+    status = redact_for(config, incident.service, status)
     incident.last_status_at = now
     schedule_status_reminder(session, config, incident, now=now)
     record(session, incident, "status", at=now, actor=actor, post=True, text=status)
@@ -134,8 +144,18 @@ def resolve(
     session: Session, config: Config, *, incident_id: int, actor: str, summary: str = ""
 ) -> Incident:
     """Close the incident and post its postmortem summary (`bot.postmortem`): in full in
-    its channel, short in the announcements and informed teams' channels."""
+    its channel, short in the announcements and informed teams' channels. One that is
+    or ever was P0 or P1 (its peak, `peak_of`) only by whom `permissions.resolve_p0`/
+    `resolve_p1` allow (`NotPermittedError`)."""
     summary = typed_text(summary, what="summary", limit=MAX_TEXT)
+    require_first(
+        session,
+        config,
+        incident_id=incident_id,
+        action_of=lambda found: resolve_action(peak_of(session, found)),
+        attempted="incident.resolved",
+        actor=actor,
+    )
     incident, now = open_for_change(session, incident_id)
     if State(incident.state) == State.OPEN:
         mark_acknowledged(session, incident, actor=actor, now=now)
@@ -143,7 +163,7 @@ def resolve(
     incident.state = State.RESOLVED.value
     incident.resolved_at = now
     incident.resolved_by = actor
-    incident.summary = summary
+    incident.summary = redact_for(config, incident.service, summary)
     record(session, incident, "resolved", at=now, actor=actor, summary=incident.summary)
     queue.refresh(session, incident, now=now)
     queue.send(session, incident, *summaries(config, incident), now=now)

@@ -1,7 +1,8 @@
 """Timeline entries and audit records: the facts of what happened, written together.
 
-Both are append-only: written with Core statements at once (the rest of the
-transaction reads them), never through the ORM's unit of work.
+Both are append-only. Entries are written with Core statements at once (the rest of the
+transaction reads them), never through the ORM's unit of work; audit records are
+staged and chained at the commit (`bot.audit.trail`).
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session, col
 
+from bot.audit.trail import audit, source_of
 from bot.incidents import queue
 from bot.incidents.action_log import note_action
 from bot.incidents.changes import id_of
-from bot.store.tables import AuditRecord, Incident, TimelineEntry
+from bot.store.tables import Incident, TimelineEntry
 
 # Built once: building a statement costs more than running it.
 _ENTRY = insert(TimelineEntry).returning(col(TimelineEntry.id))
-_AUDIT = insert(AuditRecord)
 
 
 def record(
@@ -39,15 +40,14 @@ def record(
     iid = id_of(incident)
     values = {"incident_id": iid, "at": at, "actor": actor, "kind": kind, "data": data}
     entry = int(connection.execute(_ENTRY, values).scalar_one() or 0)
-    connection.execute(
-        _AUDIT,
-        {
-            "at": at,
-            "actor": actor,
-            "action": f"incident.{kind}",
-            "incident_id": iid,
-            "detail": {"incident": incident.ref, "entry": entry, **data},
-        },
+    audit(
+        session,
+        at=at,
+        actor=actor,
+        action=f"incident.{kind}",
+        source=source_of(session),  # the object, the incident's ref, is read at the commit
+        incident_id=iid,
+        detail={"entry": entry, **data},
     )
     if post:
         queue.send(session, incident, queue.post_entry(incident, entry), now=at)

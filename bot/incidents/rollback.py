@@ -13,31 +13,35 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import select, text, update
 from sqlmodel import Session, col
 
+from bot.audit import trail
 from bot.config.model import Config
 from bot.config.model import Rollback as RollbackHook
 from bot.core.deploys import rollback_target
 from bot.core.escaping import escape
-from bot.core.rollback import may_roll_back, truncated, who_may_roll_back
+from bot.core.permissions import Decision, may
+from bot.core.pii import redact_for
+from bot.core.rollback import truncated
 from bot.incidents.changes import id_of, open_for_change
 from bot.incidents.errors import UserError
+from bot.incidents.permitted import facts_of
 from bot.incidents.records import record
 from bot.incidents.typed import typed_text
+from bot.messages.permissions import refusal
 from bot.store.db import db_now
 from bot.store.deploys import history
 from bot.store.incidents import get_incident
 from bot.store.outbox import Message, enqueue
-from bot.store.tables import AuditRecord, Deploy, Incident, Rollback
+from bot.store.tables import Deploy, Incident, Rollback
 
 KIND = "rollback_webhook"  # the outbox effect that sends the signed webhook
 REPORT = "rollback_report"  # the outbox effect that tells a drill's outcome to a team
 REASON_LIMIT = 500
-_AUDIT = insert(AuditRecord)
 
 
 class AlreadyRunningError(UserError):
@@ -60,10 +64,11 @@ class Plan:
 
 @dataclass(frozen=True)
 class Refusal:
-    """`user` may not roll back; `allowed` may."""
+    """`user` may not roll back; `allowed` may; `message` says so (`permissions.rollback`)."""
 
     user: str
     allowed: list[str]
+    message: str
 
 
 def rollback_hook(config: Config, service: str) -> RollbackHook:
@@ -102,26 +107,40 @@ def _lead(incident: Incident, service: str) -> str | None:
     return incident.lead if service == incident.service else None
 
 
+def _decision(
+    config: Config, incident: Incident, *, user: str, service: str, now: datetime
+) -> Decision:
+    """`permissions.rollback` for `service`, read against the service's area (which may
+    not be the incident's)."""
+    facts = replace(
+        facts_of(incident, now=now),
+        area=config.services[service].area,
+        lead=_lead(incident, service),
+    )
+    return may("rollback", user, facts, config)
+
+
 def _refused(
-    session: Session, config: Config, incident: Incident, *, user: str, service: str, now: datetime
+    session: Session,
+    config: Config,
+    incident: Incident,
+    decision: Decision,
+    *,
+    user: str,
+    service: str,
+    now: datetime,
 ) -> Refusal:
-    area = config.services[service].area
-    allowed = who_may_roll_back(config, area=area, lead=_lead(incident, service))
-    audit(
+    trail.audit(
         session,
         at=now,
         actor=user,
         action="rollback.refused",
-        incident=incident,
-        service=service,
-        allowed=allowed,
+        object=incident.ref,
+        outcome="refused",
+        incident_id=id_of(incident),
+        detail={"service": service, "rule": list(decision.rule), "who_may": list(decision.who_may)},
     )
-    return Refusal(user, allowed)
-
-
-def _may(config: Config, incident: Incident, *, user: str, service: str) -> bool:
-    area = config.services[service].area
-    return may_roll_back(config, area=area, lead=_lead(incident, service), user=user)
+    return Refusal(user, list(decision.who_may), refusal(config, "rollback", decision))
 
 
 def prepare(
@@ -131,8 +150,9 @@ def prepare(
     incident, now = open_for_change(session, incident_id)
     chosen = _incident_service(config, incident, service)
     rollback_hook(config, chosen)
-    if not _may(config, incident, user=user, service=chosen):
-        return _refused(session, config, incident, user=user, service=chosen, now=now)
+    decision = _decision(config, incident, user=user, service=chosen, now=now)
+    if not decision.allowed:
+        return _refused(session, config, incident, decision, user=user, service=chosen, now=now)
     return plan_for(session, config, chosen)
 
 
@@ -158,9 +178,11 @@ def start(
     user may not, or the versions changed since the confirmation was shown."""
     incident, now = open_for_change(session, incident_id)
     reason = typed_text(reason, what="reason", limit=REASON_LIMIT, field="reason")
+    reason = redact_for(config, service, reason)
     rollback_hook(config, service)
-    if not _may(config, incident, user=user, service=service):
-        return _refused(session, config, incident, user=user, service=service, now=now)
+    decision = _decision(config, incident, user=user, service=service, now=now)
+    if not decision.allowed:
+        return _refused(session, config, incident, decision, user=user, service=service, now=now)
     plan = plan_for(session, config, service)
     lock_service(session, service)
     if in_flight(session, service=service, environment=plan.environment, now=now) is not None:
@@ -363,13 +385,12 @@ def audit(
     """An audit record of its own (a refusal, a drill's outcome: no timeline entry)."""
     iid = None if incident is None else id_of(incident)
     ref = {} if incident is None else {"incident": incident.ref}
-    session.connection().execute(
-        _AUDIT,
-        {
-            "at": at,
-            "actor": actor,
-            "action": action,
-            "incident_id": iid,
-            "detail": {**ref, **detail},
-        },
+    trail.audit(
+        session,
+        at=at,
+        actor=actor,
+        action=action,
+        outcome="refused" if action.endswith(".refused") else "ok",
+        incident_id=iid,
+        detail={**ref, **detail},
     )

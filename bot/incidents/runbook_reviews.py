@@ -15,15 +15,16 @@ import logging
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlmodel import Session, col
 
+from bot.audit.trail import audit
 from bot.config.model import Config
 from bot.runbooks import Runbook
 from bot.store.db import db_now
 from bot.store.deadlines import add_deadline, cancel_deadline, pending_deadline, plan_once
 from bot.store.outbox import Message, enqueue
-from bot.store.tables import AuditRecord, Deadline, Incident
+from bot.store.tables import Deadline, Incident
 
 log = logging.getLogger(__name__)
 REVIEW = "runbook_review"  # deadline kind, and the outbox kind of its reminders
@@ -104,15 +105,13 @@ def fire_runbook_review(
         for t in targets
     ]
     enqueue(session, messages, now=now)
-    session.connection().execute(
-        insert(AuditRecord),
-        {
-            "at": now,
-            "actor": "firebell",
-            "action": "runbook.review_reminded",
-            "incident_id": None,
-            "detail": {**facts, "to": targets},
-        },
+    audit(
+        session,
+        at=now,
+        actor="firebell",
+        action="runbook.review_reminded",
+        source="scheduler",
+        detail={**facts, "to": targets},
     )
     if not targets:
         log.warning("runbook %s is due for review, but its owner team has nobody to tell", name)

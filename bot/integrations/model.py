@@ -7,8 +7,8 @@ storm control) reads only these values, never a payload's shape.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
@@ -41,6 +41,16 @@ class AlertFacts:
         """The alert's name (`alertname`), or `alert` without one."""
         return self.labels.get("alertname") or "alert"
 
+    def redacted(self, redact: Callable[[str], str]) -> AlertFacts:
+        """This alert with `redact` (PII masking) applied to its labels' and
+        annotations' values and its value; its fingerprint, its identity, stays."""
+        return replace(
+            self,
+            labels=_values(self.labels, redact),
+            annotations=_values(self.annotations, redact),
+            value=None if self.value is None else redact(self.value),
+        )
+
 
 @dataclass(frozen=True)
 class Notification:
@@ -68,3 +78,21 @@ class Notification:
     def firing(self) -> tuple[AlertFacts, ...]:
         """The alerts that fire."""
         return tuple(a for a in self.alerts if a.status == "firing")
+
+    def redacted(self, redact: Callable[[str], str]) -> Notification:
+        """This notification with `redact` (PII masking) applied to its free text:
+        labels' and annotations' values, Grafana's title and message. The group key
+        stays: it is the group's identity, and masking could merge two groups."""
+        return replace(
+            self,
+            alerts=tuple(alert.redacted(redact) for alert in self.alerts),
+            group_labels=_values(self.group_labels, redact),
+            common_labels=_values(self.common_labels, redact),
+            common_annotations=_values(self.common_annotations, redact),
+            title=None if self.title is None else redact(self.title),
+            message=None if self.message is None else redact(self.message),
+        )
+
+
+def _values(pairs: Mapping[str, str], redact: Callable[[str], str]) -> dict[str, str]:
+    return {key: redact(value) for key, value in pairs.items()}

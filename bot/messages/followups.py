@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.core.escaping import channel_link, escape, mention
+from bot.messages.restricted import subject
 from bot.messages.words import ago, when
 from bot.store.tables import FollowUp, Incident
 
@@ -118,8 +119,10 @@ def listing(
 def _line(followup: FollowUp, incident: Incident, *, now: datetime) -> str:
     text = followup.text if len(followup.text) <= LISTED_TEXT else followup.text[:LISTED_TEXT] + "…"
     where = f" ({channel_link(incident.channel_id)})" if incident.channel_id else ""
+    # A list is shown anywhere: a restricted incident's words stay in its channel.
+    said = f":lock: {subject(incident)}" if incident.restricted else escape(text)
     return (
-        f"• {incident.ref}{where} · {escape(text)} · {mention(followup.owner)} · "
+        f"• {incident.ref}{where} · {said} · {mention(followup.owner)} · "
         f"{ago(now - followup.created_at)} old"
     )
 

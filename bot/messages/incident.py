@@ -27,13 +27,17 @@ from bot.core.deploys import Target, environment_of
 from bot.core.escaping import channel_link, escape, mention
 from bot.core.states import State
 from bot.core.timeline import shown
+from bot.core.visibility import shows_details
 from bot.messages import events
 from bot.messages.alerts import alert_section
 from bot.messages.deploys import version_line
+from bot.messages.restricted import restricted_line, subject
 from bot.messages.rollback import rollback_button
 from bot.messages.runbooks import best_runbooks, runbook_button, runbook_list
 from bot.messages.words import area_name, reason, team_name, when
 from bot.runbooks import Runbook
+from bot.slo.status import SloStatus
+from bot.slo.status_render import status_line
 from bot.store.tables import Alert, Incident, TimelineEntry
 
 ACK = "incident_acknowledge"
@@ -144,12 +148,15 @@ def main_message(
     runbooks: Mapping[str, Runbook] | None = None,
     drill_warning: str | None = None,
     alerts: Sequence[Alert] = (),
+    slo: SloStatus | None = None,
+    stage: str | None = None,
 ) -> tuple[str, list[Block]]:
     """The incident's main message: pinned in its channel and mirrored elsewhere;
     `versions` are its service's current version and rollback target, when known;
     the best of `runbooks` for the incident (and its `alerts`' names) are listed, with
     a `Runbook` button; `drill_warning` says why the service's rollback drills need
-    attention; `alerts` are listed with how many are resolved."""
+    attention; `alerts` are listed with how many are resolved; `slo` is its service's
+    live SLO status, read when the message is sent; `stage` its service's rollout stage."""
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=_headline(incident), emoji=True)),
         SectionBlock(fields=[MarkdownTextObject(text=f) for f in _facts(incident, config)]),
@@ -161,6 +168,10 @@ def main_message(
     if incident.service and drill_warning:
         warning = f":warning: {incident.service}: {drill_warning}"
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=warning)]))
+    if slo is not None and (line := _slo_line(config, slo)) is not None:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=line)]))
+    if incident.service and stage:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Stage: {stage}")]))
     if incident.description:
         blocks.append(
             SectionBlock(text=MarkdownTextObject(text=escape(incident.description)[:3000]))
@@ -193,6 +204,14 @@ def main_message(
     return summary_line(incident), blocks
 
 
+def _slo_line(config: Config, status: SloStatus) -> str | None:
+    """`:bar_chart: SLO (live, 14:05 UTC): ...`, while the service still has an `slo`."""
+    service = config.services.get(status.service)
+    if service is None or service.slo is None:
+        return None
+    return f":bar_chart: {status_line(status, service.slo)}"[:3000]
+
+
 def page_message(
     incident: Incident,
     config: Config,
@@ -210,9 +229,11 @@ def page_message(
     where = f" Join {channel_link(channel_id)}." if channel_id else ""
     said = why if isinstance(why, str) else reason(why, incident, at)
     because = "" if said in ("", "declared") else f" ({said})"
+    # A DM is outside the private channel of a restricted incident: no title there.
+    title = subject(incident) if incident.restricted else escape(incident.title)
     text = (
         f":rotating_light: You are paged for *{incident.ref}* ({incident.severity}, "
-        f"{escape(severity.name)}) as {role}{via}{because}: {escape(incident.title)}.{where}"
+        f"{escape(severity.name)}) as {role}{via}{because}: {title}.{where}"
     )
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
     if incident.response_deadline and State(incident.state) == State.OPEN:
@@ -242,13 +263,18 @@ def page_message(
     return text, blocks
 
 
-def incident_list(incidents: Sequence[Incident]) -> str:
-    """`/incident list`: one line per open incident."""
+def incident_list(incidents: Sequence[Incident], *, channel: str | None = None) -> str:
+    """`/incident list` typed in `channel`: one line per open incident (a restricted
+    one's, outside its channel, says only that it is)."""
     if not incidents:
         return "No open incidents. :sunny:"
     lines = [f"*{len(incidents)} open incident{'s' if len(incidents) != 1 else ''}*"]
     for incident in incidents:
         where = f" {channel_link(incident.channel_id)}" if incident.channel_id else ""
+        if not shows_details(incident, channel):
+            icon = STATE_ICONS[State(incident.state)]
+            lines.append(f"{icon} :lock: {restricted_line(incident)} · {incident.state}{where}")
+            continue
         lines.append(f"{summary_line(incident)}{where}")
     return "\n".join(lines)
 
@@ -273,12 +299,18 @@ def incident_details(
 def notice(incident: Incident, kind: str) -> str:
     """A plain DM about an incident: `declared` to its declarer, `informed` to an
     informed person without a channel."""
+    title = subject(incident) if incident.restricted else escape(incident.title)
     if kind == "declared":
         return (
             f":rotating_light: You declared {incident.ref} ({incident.severity}): "
-            f"{escape(incident.title)}. Its channel is `#{incident.channel_name}`."
+            f"{title}. Its channel is `#{incident.channel_name}`."
         )
+    follow = (
+        "Its channel is private: its members are the responders."
+        if incident.restricted
+        else f"Follow it in `#{incident.channel_name}`."
+    )
     return (
         f":information_source: FYI: {incident.ref} ({incident.severity}) was declared: "
-        f"{escape(incident.title)}. Follow it in `#{incident.channel_name}`."
+        f"{title}. {follow}"
     )

@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.config.model import Config
-from bot.core.escaping import escape, mention
+from bot.core.escaping import escape
 from bot.core.states import State
 from bot.store.tables import Incident, Rollback
 
@@ -70,15 +70,6 @@ def no_previous_version(service: str, environment: str, current: str | None) -> 
         f":warning: Cannot roll back *{escape(service)}* in *{escape(environment)}*: {known}, "
         "so there is no previous version. Nothing was sent. Deploys are reported to "
         "`POST /hooks/deploys`."
-    )
-
-
-def refused(allowed: list[str]) -> str:
-    """The ephemeral refusal, naming who may roll back."""
-    who = ", ".join(mention(user) for user in allowed) or "nobody (check the RACI table)"
-    return (
-        ":no_entry: Only the Responsible team, the Accountable person and the incident lead "
-        f"may roll back: {who}."
     )
 
 

@@ -37,7 +37,11 @@ def review_command(args: argparse.Namespace) -> int:
     def digest_of(session: Session) -> Digest:
         now = db_now(session)
         return gather_digest(
-            session, week=week or last_complete_week(now, zone), zone=zone, now=now
+            session,
+            week=week or last_complete_week(now, zone),
+            zone=zone,
+            now=now,
+            config=config,
         )
 
     digest = read(settings, digest_of)

@@ -9,6 +9,11 @@ What counts where:
   (this week and the three before);
 - rollbacks are the week's requested ones, drills' dry runs excluded;
 - follow-ups are those open now that were recorded before the week ended, aged at `now`;
+- a restricted incident's words (title, follow-ups, its rollbacks' answers) are not
+  carried at all: the review is posted outside its private channel, so its facts hold
+  only that it is restricted (`bot.core.visibility`);
+- failure cases are those reported on /hooks/feedback whose `at` is in the week
+  (`bot.reviews.failures`);
 - the trend compares the week with the mean of the four weeks before it: the incident
   count, the median time to acknowledge, the share of deadlines met (a week where the
   median or the share is undefined stays out of that mean).
@@ -23,6 +28,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot.messages.restricted import subject_words
 from bot.reports.metrics import (
     Moments,
     deadline_outcome,
@@ -31,6 +37,7 @@ from bot.reports.metrics import (
     summarise,
     time_to_acknowledge,
 )
+from bot.reviews.failures import FailureFacts
 from bot.reviews.week import Week, bounds, week_of
 
 if TYPE_CHECKING:
@@ -77,7 +84,8 @@ class RollbackFacts:
     requested_by: str
     requested_at: datetime
     incident: str | None  # its incident's ref
-    message: str
+    message: str  # the receiver's answer; "" for a restricted incident's
+    restricted: bool = False  # its incident is restricted: the answer stays in its channel
 
 
 @dataclass(frozen=True)
@@ -85,10 +93,12 @@ class FollowUpFacts:
     """An open follow-up, whose, and how old."""
 
     incident: str
-    text: str
+    text: str  # "" for a restricted incident's
     owner: str
     created_at: datetime
     age: timedelta
+    restricted: bool = False  # its incident is restricted: the text stays in its channel
+    service: str | None = None  # its incident's service (the restricted line names it)
 
 
 @dataclass(frozen=True)
@@ -120,6 +130,7 @@ class Digest:
     rollbacks: tuple[RollbackFacts, ...]
     followups: tuple[FollowUpFacts, ...]
     trend: Trend
+    failures: FailureFacts | None = None  # None: not read (a row queued before they were)
 
     @property
     def missed(self) -> tuple[IncidentFacts, ...]:
@@ -142,13 +153,20 @@ def weekly_digest(
     followups: Iterable[FollowUp],
     refs: Mapping[int, str],
     now: datetime,
+    restricted: Mapping[int, str | None] | None = None,
+    failures: FailureFacts | None = None,
 ) -> Digest:
     """The review of `week` in `zone` as of `now`.
 
     `incidents`: those declared in `window(week, zone)` (others are ignored); `rollbacks`
-    and `followups`: candidates, filtered here; `refs`: incident refs by id.
+    and `followups`: candidates, filtered here; `refs`: incident refs by id;
+    `restricted`: the restricted incidents among those rollbacks and follow-ups name,
+    by id, with their service (those in `incidents` are found there too); `failures`:
+    the week's failure cases (`bot.reviews.failures`).
     """
     start, end = bounds(week, zone)
+    hidden = {i.id: i.service for i in incidents if i.restricted and i.id is not None}
+    hidden.update(restricted or {})
     by_week: dict[Week, list[Incident]] = {}
     for incident in sorted(incidents, key=lambda i: (i.declared_at, i.id or 0)):
         by_week.setdefault(week_of(incident.declared_at, zone), []).append(incident)
@@ -164,9 +182,10 @@ def weekly_digest(
         by_severity=dict(sorted(Counter(i.severity for i in facts).items())),
         by_area=dict(sorted(Counter(i.area for i in facts).items())),
         repeats=_repeats(by_week, week),
-        rollbacks=_rollbacks(rollbacks, refs, start=start, end=end),
-        followups=_followups(followups, refs, end=end, now=now),
+        rollbacks=_rollbacks(rollbacks, refs, hidden, start=start, end=end),
+        followups=_followups(followups, refs, hidden, end=end, now=now),
         trend=_trend(by_week, week, now=now),
+        failures=failures,
     )
 
 
@@ -174,7 +193,8 @@ def _incident_facts(incident: Incident, *, now: datetime) -> IncidentFacts:
     outcome = deadline_outcome(moments_of(incident), now=now)
     return IncidentFacts(
         ref=incident.ref,
-        title=incident.title,
+        # The review is posted in a channel of its own: a restricted incident's title is not.
+        title=subject_words(incident) if incident.restricted else incident.title,
         severity=incident.severity,
         area=incident.area_name or incident.area,
         service=incident.service,
@@ -203,7 +223,12 @@ def _repeats(by_week: Mapping[Week, Sequence[Incident]], week: Week) -> tuple[Re
 
 
 def _rollbacks(
-    rollbacks: Iterable[Rollback], refs: Mapping[int, str], *, start: datetime, end: datetime
+    rollbacks: Iterable[Rollback],
+    refs: Mapping[int, str],
+    hidden: Mapping[int, str | None],
+    *,
+    start: datetime,
+    end: datetime,
 ) -> tuple[RollbackFacts, ...]:
     week = [r for r in rollbacks if not r.dry_run and start <= r.requested_at < end]
     return tuple(
@@ -216,23 +241,31 @@ def _rollbacks(
             requested_by=r.requested_by,
             requested_at=r.requested_at,
             incident=None if r.incident_id is None else refs.get(r.incident_id),
-            message=r.message,
+            message="" if r.incident_id in hidden else r.message,
+            restricted=r.incident_id in hidden,
         )
         for r in sorted(week, key=lambda r: (r.requested_at, r.id or 0))
     )
 
 
 def _followups(
-    followups: Iterable[FollowUp], refs: Mapping[int, str], *, end: datetime, now: datetime
+    followups: Iterable[FollowUp],
+    refs: Mapping[int, str],
+    hidden: Mapping[int, str | None],
+    *,
+    end: datetime,
+    now: datetime,
 ) -> tuple[FollowUpFacts, ...]:
     open_ones = [f for f in followups if f.state == "open" and f.created_at < end]
     return tuple(
         FollowUpFacts(
             incident=refs.get(f.incident_id, f"incident {f.incident_id}"),
-            text=f.text,
+            text="" if f.incident_id in hidden else f.text,
             owner=f.owner,
             created_at=f.created_at,
             age=now - f.created_at,
+            restricted=f.incident_id in hidden,
+            service=hidden.get(f.incident_id),
         )
         for f in sorted(open_ones, key=lambda f: (f.created_at, f.id or 0))
     )

@@ -2,7 +2,9 @@
 
 The facts are read once, when the review's deadline fires, so a retried post tells the
 same week the same way; the words are rendered from them when the post is sent.
-Moments are ISO strings, durations seconds.
+Moments are ISO strings, durations seconds. A restricted incident's follow-up or
+rollback answer is carried as `"restricted": true` with no text at all: the row is
+read outside its private channel (by the sender, in a database dump).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from bot.reviews.digest import (
     RollbackFacts,
     Trend,
 )
+from bot.reviews.failures import failures_from_payload, failures_payload
 from bot.reviews.week import parse_week
 
 
@@ -35,6 +38,38 @@ def _span(value: timedelta | None) -> float | None:
 
 def _from_span(value: Any) -> timedelta | None:
     return None if value is None else timedelta(seconds=float(value))
+
+
+def _rollback(r: RollbackFacts) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "service": r.service,
+        "environment": r.environment,
+        "from_version": r.from_version,
+        "to_version": r.to_version,
+        "state": r.state,
+        "requested_by": r.requested_by,
+        "requested_at": _at(r.requested_at),
+        "incident": r.incident,
+    }
+    if r.restricted:
+        data["restricted"] = True
+    else:
+        data["message"] = r.message
+    return data
+
+
+def _followup(f: FollowUpFacts) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "incident": f.incident,
+        "owner": f.owner,
+        "created_at": _at(f.created_at),
+        "age": f.age.total_seconds(),
+    }
+    if f.restricted:
+        data |= {"restricted": True, "service": f.service}
+    else:
+        data["text"] = f.text
+    return data
 
 
 def to_payload(digest: Digest) -> dict[str, Any]:
@@ -67,30 +102,8 @@ def to_payload(digest: Digest) -> dict[str, Any]:
             {"service": r.service, "refs": list(r.refs), "this_week": r.this_week}
             for r in digest.repeats
         ],
-        "rollbacks": [
-            {
-                "service": r.service,
-                "environment": r.environment,
-                "from_version": r.from_version,
-                "to_version": r.to_version,
-                "state": r.state,
-                "requested_by": r.requested_by,
-                "requested_at": _at(r.requested_at),
-                "incident": r.incident,
-                "message": r.message,
-            }
-            for r in digest.rollbacks
-        ],
-        "followups": [
-            {
-                "incident": f.incident,
-                "text": f.text,
-                "owner": f.owner,
-                "created_at": _at(f.created_at),
-                "age": f.age.total_seconds(),
-            }
-            for f in digest.followups
-        ],
+        "rollbacks": [_rollback(r) for r in digest.rollbacks],
+        "followups": [_followup(f) for f in digest.followups],
         "trend": {
             "weeks": trend.weeks,
             "incidents": trend.incidents,
@@ -100,6 +113,7 @@ def to_payload(digest: Digest) -> dict[str, Any]:
             "deadlines_met": trend.deadlines_met,
             "deadlines_met_before": trend.deadlines_met_before,
         },
+        "failures": None if digest.failures is None else failures_payload(digest.failures),
     }
 
 
@@ -143,17 +157,20 @@ def from_payload(data: dict[str, Any]) -> Digest:
                 requested_by=r["requested_by"],
                 requested_at=_from_at(r["requested_at"]),
                 incident=r["incident"],
-                message=r["message"],
+                message=str(r.get("message", "")),
+                restricted=bool(r.get("restricted", False)),
             )
             for r in data["rollbacks"]
         ),
         followups=tuple(
             FollowUpFacts(
                 incident=f["incident"],
-                text=f["text"],
+                text=str(f.get("text", "")),
                 owner=f["owner"],
                 created_at=_from_at(f["created_at"]),
                 age=timedelta(seconds=float(f["age"])),
+                restricted=bool(f.get("restricted", False)),
+                service=f.get("service"),
             )
             for f in data["followups"]
         ),
@@ -166,4 +183,5 @@ def from_payload(data: dict[str, Any]) -> Digest:
             deadlines_met=trend["deadlines_met"],
             deadlines_met_before=trend["deadlines_met_before"],
         ),
+        failures=failures_from_payload(data.get("failures")),
     )

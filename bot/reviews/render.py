@@ -6,7 +6,9 @@ terminal). In Slack each list shows its first `SHOWN` items and says how many mo
 there are and how to see them all; sections stay within Slack's 3,000 characters and
 the message within 50 blocks (`slack_sdk` checks both when the blocks are built).
 Users' words (titles, follow-ups, rollback answers, service and area names) are
-escaped, and cut before escaping so that no entity is cut in half.
+escaped, and cut before escaping so that no entity is cut in half. A restricted
+incident's follow-ups and rollback answers are told as "restricted incident on
+<service>" in both: their words were never read into the digest.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from bot.reviews.digest import (
     RollbackFacts,
     Trend,
 )
+from bot.reviews.failures_text import SHOWN_SERVICES, failure_lines
 
 SECTION_LIMIT = 3000  # characters of a section's text
 BLOCK_LIMIT = 50  # blocks of a message
@@ -53,6 +56,7 @@ class _Style:
     at: Callable[[datetime], str]  # a moment
     bold: Callable[[str], str]
     shown: int | None  # items of a list shown (None: all)
+    lock: str = ""  # before a restricted incident's line
 
 
 def _cut(text: str, limit: int) -> str:
@@ -66,7 +70,9 @@ def _local(zone: str) -> Callable[[datetime], str]:
 
 
 def _slack() -> _Style:
-    return _Style(words=escape, person=mention, at=when, bold=lambda s: f"*{s}*", shown=SHOWN)
+    return _Style(
+        words=escape, person=mention, at=when, bold=lambda s: f"*{s}*", shown=SHOWN, lock=":lock: "
+    )
 
 
 def _terminal(zone: str) -> _Style:
@@ -129,6 +135,12 @@ def _repeat(r: RepeatService, style: _Style) -> str:
     )
 
 
+def _restricted(service: str | None, style: _Style) -> str:
+    """As `bot.messages.restricted.subject` words it, from the facts the digest holds."""
+    on = f" on {style.words(service)}" if service else ""
+    return f"{style.lock}restricted incident{on}"
+
+
 def _rollback(r: RollbackFacts, style: _Style) -> str:
     versions = f"{style.words(r.from_version or '?')} to {style.words(r.to_version or '?')}"
     of = f", {r.incident}" if r.incident else ""
@@ -136,16 +148,16 @@ def _rollback(r: RollbackFacts, style: _Style) -> str:
         f"{style.words(r.service)} ({style.words(r.environment)}) {versions}: {r.state}"
         f" (by {style.person(r.requested_by)}{of}, {style.at(r.requested_at)})"
     )
-    if r.state == "failed" and r.message:
+    if r.state == "failed" and r.restricted:
+        line += f": {_restricted(r.service, style)}"
+    elif r.state == "failed" and r.message:
         line += f": {style.words(_cut(r.message, _TEXT))}"
     return line
 
 
 def _followup(f: FollowUpFacts, style: _Style) -> str:
-    return (
-        f"{f.incident}: {style.words(_cut(f.text, _TEXT))} "
-        f"({style.person(f.owner)}, open {_span(f.age)})"
-    )
+    said = _restricted(f.service, style) if f.restricted else style.words(_cut(f.text, _TEXT))
+    return f"{f.incident}: {said} ({style.person(f.owner)}, open {_span(f.age)})"
 
 
 def _trend(t: Trend) -> list[str]:
@@ -175,6 +187,12 @@ def _parts(digest: Digest, style: _Style) -> list[tuple[str, list[str]]]:
             ("Repeat services", [_repeat(r, style) for r in digest.repeats]),
             ("Rollbacks", [_rollback(r, style) for r in digest.rollbacks]),
         ]
+    if digest.failures is not None:
+        shown = None if style.shown is None else SHOWN_SERVICES
+        lines = failure_lines(
+            digest.failures, week=digest.week.label, words=style.words, at=style.at, shown=shown
+        )
+        parts.append(("Failure cases", lines))
     parts.append(("Open follow-ups", [_followup(f, style) for f in digest.followups]))
     if digest.incidents:
         parts.append(("Trend", _trend(digest.trend)))

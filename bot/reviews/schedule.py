@@ -27,9 +27,9 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert
 from sqlmodel import Session
 
+from bot.audit.trail import audit
 from bot.config.model import Config, Review
 from bot.reviews.gather import gather_digest
 from bot.reviews.payload import to_payload
@@ -37,7 +37,7 @@ from bot.reviews.week import next_send, parse_week, reviewed_week
 from bot.store.db import db_now
 from bot.store.deadlines import add_deadline, cancel_deadline, pending_deadline, plan_once
 from bot.store.outbox import Message, enqueue
-from bot.store.tables import AuditRecord, Deadline, Incident
+from bot.store.tables import Deadline, Incident
 
 log = logging.getLogger(__name__)
 WEEKLY_REVIEW = "weekly_review"  # the deadline kind, and the outbox kind of its post
@@ -106,18 +106,16 @@ def fire_weekly_review(
     week = parse_week(str(data.get("week")))
     zone = ZoneInfo(str(data.get("timezone") or review.timezone))
     channel = str(data.get("channel") or review.channel)
-    digest = gather_digest(session, week=week, zone=zone, now=now)
+    digest = gather_digest(session, week=week, zone=zone, now=now, config=config)
     payload = {"channel": channel, "digest": to_payload(digest)}
     enqueue(session, [Message(WEEKLY_REVIEW, review_lane(channel), payload)], now=now)
-    session.connection().execute(
-        insert(AuditRecord),
-        {
-            "at": now,
-            "actor": "firebell",
-            "action": "review.queued",
-            "incident_id": None,
-            "detail": {"week": week.label, "channel": channel, "incidents": len(digest.incidents)},
-        },
+    audit(
+        session,
+        at=now,
+        actor="firebell",
+        action="review.queued",
+        source="scheduler",
+        detail={"week": week.label, "channel": channel, "incidents": len(digest.incidents)},
     )
     due, facts = planned(review, after=now)
     add_deadline(session, key=REVIEW_KEY, kind=WEEKLY_REVIEW, due_at=due, data=facts)

@@ -121,7 +121,7 @@ class Session:
             channel = self.fake.channels.get(channel_id)
             if channel is None or not _listed(channel, user):
                 raise SandboxError(f"no channel {channel_id} that you can see")
-            names = self._names()
+            names = self._names(user)
             messages = [m for m in self.fake.messages if m.channel == channel_id and not m.deleted]
             pins = {ts for cid, ts in self.fake.pins if cid == channel_id}
             ephemerals = [
@@ -325,7 +325,7 @@ class Session:
             return view
 
     def _view_json(self, view: View) -> Json:
-        names = self._names()
+        names = self._names(view.user or self.default_user())
         return {
             "id": view.id,
             "title": view_title(view.view),
@@ -352,11 +352,17 @@ class Session:
                 return find_element(message.blocks, action_id)
         return None
 
-    def _names(self) -> NameTable:
+    def _names(self, user: str) -> NameTable:
+        """Names as `user` sees them: as in Slack, a link to a private channel they are
+        not in shows no name."""
         handles = {team.usergroup: key for key, team in self.config.teams.items() if team.usergroup}
         return NameTable(
             users={u.id: u.real_name or u.name for u in self.fake.users.values()},
-            channels={c.id: c.name for c in self.fake.channels.values() if c.name},
+            channels={
+                c.id: c.name if _listed(c, user) else "private-channel"
+                for c in self.fake.channels.values()
+                if c.name
+            },
             usergroups={g: handles.get(g, g) for g in self.fake.usergroups},
         )
 

@@ -9,7 +9,16 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime
-from bot.slack import buttons, declaring, followups, pins, rollback, runbooks, subcommands
+from bot.slack import (
+    buttons,
+    declaring,
+    followups,
+    governance,
+    pins,
+    rollback,
+    runbooks,
+    subcommands,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +59,7 @@ def build_bolt_app(
     runbooks.register(app, runtime)
     followups.register(app, runtime)
     pins.register(app, runtime)
+    governance.register(app, runtime)
     return app
 
 

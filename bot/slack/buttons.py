@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
+from bot.audit.edge import record_edge
 from bot.incidents.acknowledge import acknowledge
 from bot.incidents.escalation import escalate_now
 from bot.incidents.lifecycle import resolve
@@ -85,6 +86,7 @@ def _listener(
         await ack()
         answer: str | None
         outage = False
+        failure: Exception | None = None
         try:
             user = parse_slack_id(body["user"]["id"], "user")
             press = Press(runtime, user, parse_incident_id(body["actions"][0].get("value")))
@@ -92,10 +94,27 @@ def _listener(
         except Exception as err:  # every failure becomes an answer (`explain`)
             answer = explain(err)
             outage = is_unreachable(err)
+            failure = err
         if answer and body.get("response_url"):
             await answer_press(runtime, respond, body["response_url"], answer, outage=outage)
+        await _audit(runtime, body, failure)
 
     return pressed
+
+
+async def _audit(runtime: Runtime, body: dict[str, Any], error: Exception | None) -> None:
+    """The press's audit record, with how it ended."""
+    action = body.get("actions", [{}])[0]
+    value = str(action.get("value") or "")
+    await record_edge(
+        runtime.store,
+        actor=str(body.get("user", {}).get("id", ""))[:40],
+        action=f"button.{action.get('action_id', 'unknown')}",
+        source="slack",
+        error=error,
+        detail={"value": value[:40]},
+        pii=runtime.config.pii,  # the incident's id: maybe none (a forged press)
+    )
 
 
 async def answer_press(

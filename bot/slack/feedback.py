@@ -1,4 +1,5 @@
-"""`/incident feedback <service>`: a service's failure cases of the last week."""
+"""`/incident feedback <service>`: a service's failure cases of the last week (counts
+only for a `confidential` or `pii` service: its cases' text is never read here)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from datetime import timedelta
 
 from bot.config.source import did_you_mean
 from bot.core.escaping import escape
+from bot.core.visibility import RESTRICTED_CLASSES
 from bot.feedback.cases import summarise
 from bot.feedback.render import slack_feedback
 from bot.incidents.errors import UserError
@@ -28,10 +30,13 @@ async def feedback(call: Invocation) -> str:
             f"There is no service `{escape(service)}`.{escape(hint)} Known services: "
             f"{_known(call)}."
         )
+    classification = services[service].classification
+    hidden_as = classification if classification in RESTRICTED_CLASSES else None
+    examples = 0 if hidden_as else EXAMPLES
     summary = await call.runtime.run(
-        summarise, over=timedelta(days=DAYS), service=service, examples=EXAMPLES
+        summarise, over=timedelta(days=DAYS), service=service, examples=examples
     )
-    return slack_feedback(service, summary, days=DAYS)
+    return slack_feedback(service, summary, days=DAYS, hidden_as=hidden_as)
 
 
 def _known(call: Invocation) -> str:

@@ -46,7 +46,7 @@ async def followup(call: Invocation) -> str:
         raise UsageError("Say what needs doing, and mention its owner if it is not you.")
     owner, text = owner_and_text(call.text)
     added = await call.runtime.run(
-        add, incident_id=call.here_id, actor=call.user, text=text, owner=owner
+        add, call.runtime.config, incident_id=call.here_id, actor=call.user, text=text, owner=owner
     )
     return words.added(added.followup, added.incident)
 

@@ -46,7 +46,7 @@ async def confirm(
         prepare, runtime.config, incident_id=incident_id, user=user, service=service
     )
     if isinstance(plan, Refusal):
-        return words.refused(plan.allowed)
+        return plan.message
     if plan.target is None:
         return words.no_previous_version(plan.service, plan.environment, plan.current)
     incident = await runtime.run(get_incident, incident_id=incident_id)
@@ -134,7 +134,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         if isinstance(started, Refusal):
             await ack(
                 response_action="errors",
-                errors={words.REASON: words.refused(started.allowed)[:150]},
+                errors={words.REASON: started.message[:150]},
             )
             return
         await ack()

@@ -3,8 +3,9 @@
 The manifest's scopes are derived from this table (`bot_scopes`), and a test greps
 `bot/` for Web API calls and event listeners, so a call without an entry, or an entry
 nothing calls, fails the suite. Scopes per method are Slack's bot-token scopes for the
-conversation types firebell uses: public incident channels it creates, DMs that page
-people, and configured announcement, backlog and team channels (which may be private).
+conversation types firebell uses: incident channels it creates (public, or private for
+restricted incidents), DMs that page people, and configured announcement, backlog and
+team channels (which may be private).
 """
 
 from __future__ import annotations
@@ -32,13 +33,19 @@ WEB_API: dict[str, Needs] = {
         "post incident messages, pages and updates; `.public` for channels it cannot join",
     ),
     "chat.update": Needs(("chat:write",), "keep the incident's main message current"),
-    "conversations.create": Needs(("channels:manage",), "create public incident channels"),
-    "conversations.invite": Needs(("channels:manage",), "invite responders to incident channels"),
+    "conversations.create": Needs(
+        ("channels:manage", "groups:write"),
+        "create incident channels (private for `confidential` and `pii` services)",
+    ),
+    "conversations.invite": Needs(
+        ("channels:manage", "groups:write"), "invite responders to incident channels"
+    ),
     "conversations.join": Needs(
         ("channels:join",), "join announcement and team channels before posting there"
     ),
     "conversations.list": Needs(
-        ("channels:read",), "find an incident channel again after an interrupted create"
+        ("channels:read", "groups:read"),
+        "find an incident channel (public or private) again after an interrupted create",
     ),
     "conversations.open": Needs(("im:write",), "open the DMs that page people"),
     "conversations.history": Needs(

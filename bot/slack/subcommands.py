@@ -17,6 +17,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.audit.edge import record_edge
 from bot.config.duration import format_duration
 from bot.core.escaping import escape
 from bot.incidents.errors import UserError
@@ -27,9 +28,11 @@ from bot.slack import (
     deploys,
     feedback,
     followups,
+    governance,
     looking,
     rollback,
     runbooks,
+    slo,
     timeline,
     working,
 )
@@ -95,11 +98,46 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         feedback.feedback,
     ),
     Subcommand(
+        "slo",
+        ANYWHERE,
+        "<service>",
+        "the service's SLIs now against its agreed targets, and the error budget left",
+        slo.slo,
+    ),
+    Subcommand(
         "followups",
         ANYWHERE,
         "[@owner|all]",
         "open action items: yours, someone's or everyone's",
         followups.followups,
+    ),
+    Subcommand(
+        "readiness",
+        ANYWHERE,
+        "<service>",
+        "the launch-readiness checklist of a service",
+        governance.readiness,
+    ),
+    Subcommand(
+        "signoff",
+        ANYWHERE,
+        "<service> <role>",
+        "approve a service's launch as its stakeholder",
+        governance.signoff,
+    ),
+    Subcommand(
+        "stage",
+        ANYWHERE,
+        "<service> <internal|beta|full>",
+        "move a staged rollout (forward only when ready)",
+        governance.stage,
+    ),
+    Subcommand(
+        "raci",
+        ANYWHERE,
+        "[area|service]",
+        "the RACI table, with who is on call now",
+        governance.raci,
     ),
     Subcommand("help", ANYWHERE, "", "this list", _help),
     Subcommand(
@@ -218,8 +256,25 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             reply = await dispatch(runtime, client, command)
         except Exception as err:  # every failure becomes an answer (`explain`)
             await ack(response_type="ephemeral", text=explain(err))
+            await _audit(runtime, command, err)
             return
         if reply.text or reply.blocks:
             await ack(response_type="ephemeral", text=reply.text, blocks=reply.blocks or None)
         else:
             await ack()
+        await _audit(runtime, command, None)
+
+
+async def _audit(runtime: Runtime, command: dict[str, Any], error: Exception | None) -> None:
+    """The command's audit record, with how it ended (after the answer: Slack waits)."""
+    name = split(command.get("text", "")).name
+    known = (name or "form") if name in BY_NAME else "unknown"  # "": the declare form
+    await record_edge(
+        runtime.store,
+        actor=str(command.get("user_id", ""))[:40],
+        action=f"command.{known}",
+        source="slack",
+        error=error,
+        detail={"channel": str(command.get("channel_id", ""))[:40]},
+        pii=runtime.config.pii,
+    )

@@ -63,7 +63,9 @@ async def lead(call: Invocation) -> str:
 
 async def note(call: Invocation) -> str:
     """`/incident note <text>`."""
-    await call.runtime.run(add_note, incident_id=call.here_id, actor=call.user, text=call.text)
+    await call.runtime.run(
+        add_note, call.runtime.config, incident_id=call.here_id, actor=call.user, text=call.text
+    )
     return answers.noted(call.here)
 
 

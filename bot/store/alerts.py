@@ -58,11 +58,16 @@ def open_incident_of_service(session: Session, *, service: str) -> int | None:
     ).scalar_one_or_none()
 
 
-def open_storm_incident(session: Session) -> int | None:
-    """The id of the unresolved storm incident, if any."""
+def open_storm_incident(session: Session, *, restricted: bool) -> int | None:
+    """The id of the unresolved storm incident that is `restricted` (or not), if any:
+    there is one of each at most (opened under the storm lock)."""
     return session.execute(
         select(col(Incident.id))
-        .where(col(Incident.origin) == "storm", col(Incident.state) != "resolved")
+        .where(
+            col(Incident.origin) == "storm",
+            col(Incident.state) != "resolved",
+            col(Incident.restricted) == restricted,
+        )
         .order_by(col(Incident.id).desc())
         .limit(1)
     ).scalar_one_or_none()

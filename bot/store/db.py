@@ -40,6 +40,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlmodel import Session, create_engine
 
+from bot.audit.trail import install as install_audit_trail
+
 P = ParamSpec("P")
 T = TypeVar("T")
 PG_WORKERS = 2  # PostgreSQL transactions of one process in flight at once
@@ -190,6 +192,7 @@ class Store:
     ) -> None:
         self.engine = engine
         self.clock: Clock = clock or DatabaseClock()
+        install_audit_trail()  # staged audit records are chained at each commit
         # Called on the event loop with each `run` transaction's info once it committed
         # (the app wakes delivery and the deadline clock from here).
         self.committed: list[Callable[[Info], None]] = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -38,25 +38,43 @@ def insert_cases(session: Session, rows: Sequence[dict[str, Any]]) -> list[tuple
 
 
 def latest_cases(
-    session: Session, *, since: datetime | None = None, service: str | None = None, limit: int
+    session: Session,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    service: str | None = None,
+    exclude: Collection[str] = (),
+    limit: int,
 ) -> list[FailureCase]:
-    """The newest `limit` cases (by `at`), of one service or all, since a time or ever."""
+    """The newest `limit` cases (by `at`), of one service or all (but those in `exclude`),
+    since a time or ever (and before `until`, if given)."""
     query = select(FailureCase)
     if service is not None:
         query = query.where(col(FailureCase.service) == service)
+    if exclude:
+        query = query.where(col(FailureCase.service).not_in(list(exclude)))
     if since is not None:
         query = query.where(col(FailureCase.at) >= since)
+    if until is not None:
+        query = query.where(col(FailureCase.at) < until)
     query = query.order_by(col(FailureCase.at).desc(), col(FailureCase.id).desc()).limit(limit)
     return list(session.execute(query).scalars())
 
 
 def case_counts(
-    session: Session, *, since: datetime, service: str | None = None
+    session: Session,
+    *,
+    since: datetime,
+    until: datetime | None = None,
+    service: str | None = None,
 ) -> list[tuple[str, str, int]]:
-    """(service, kind, how many) of the cases since `since`, by service and kind."""
+    """(service, kind, how many) of the cases since `since` (and before `until`, if
+    given), by service and kind."""
     query = select(col(FailureCase.service), col(FailureCase.kind), func.count()).where(
         col(FailureCase.at) >= since
     )
+    if until is not None:
+        query = query.where(col(FailureCase.at) < until)
     if service is not None:
         query = query.where(col(FailureCase.service) == service)
     query = query.group_by(FailureCase.service, FailureCase.kind).order_by(

@@ -50,3 +50,13 @@ def incident_refs(*, session: Session, ids: Collection[int]) -> dict[int, str]:
         return {}
     statement = select(Incident.id, Incident.number).where(col(Incident.id).in_(list(ids)))
     return {int(i): f"INC-{n}" for i, n in session.exec(statement).all() if i is not None}
+
+
+def restricted_services(*, session: Session, ids: Collection[int]) -> dict[int, str | None]:
+    """The restricted incidents among `ids`, with their service."""
+    if not ids:
+        return {}
+    statement = select(Incident.id, Incident.service).where(
+        col(Incident.id).in_(list(ids)), col(Incident.restricted).is_(True)
+    )
+    return {int(i): s for i, s in session.exec(statement).all() if i is not None}

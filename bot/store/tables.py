@@ -72,6 +72,9 @@ class Incident(SQLModel, table=True):
     # How it began: None, declared by a person; `alert`, opened by an alert group;
     # `storm`, the incident that alert groups past the storm budget join.
     origin: str | None = Field(default=None, max_length=20)
+    # Its service was `confidential` or `pii` when declared: a private channel, and
+    # outside it only "INC-n (P1) restricted incident on <service>" is shown.
+    restricted: bool = False
 
     @property
     def ref(self) -> str:
@@ -109,14 +112,65 @@ class TimelineEntry(SQLModel, table=True):
 
 
 class AuditRecord(SQLModel, table=True):
-    """Append-only record of every state-changing action."""
+    """Append-only record of every action: who did what to which object, when, from
+    where (`source`: slack, hook, scheduler, terminal) and how it ended (`outcome`: ok,
+    refused, failed).
+
+    Hash-chained: `seq` is its place in the chain, `hash` covers its fields and
+    `prev_hash`, the hash of the record before (`bot.audit.chain`), so a changed or
+    deleted record is detected by `firebell audit verify`.
+    """
+
+    __table_args__ = (UniqueConstraint("seq"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    seq: int | None = None
     at: datetime = Field(sa_type=UTCDateTime, index=True)
     actor: str = Field(max_length=40)
     action: str = Field(max_length=60)
+    object: str = Field(default="", max_length=120)  # INC-7, service:checkout, config
+    source: str = Field(default="slack", max_length=20)
+    outcome: str = Field(default="ok", max_length=20)
     incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=_json_column())
+    prev_hash: str = Field(default="", max_length=64)
+    hash: str = Field(default="", max_length=64)
+
+
+class AuditChain(SQLModel, table=True):
+    """The head of the audit chain (one row, `name` "audit"), locked to append: the
+    last record's `seq` and `hash`, and the anchor left by pruning (the last pruned
+    record's `seq` and `hash`), from which verification starts."""
+
+    name: str = Field(primary_key=True, max_length=20)
+    seq: int = 0
+    hash: str = Field(default="", max_length=64)
+    pruned_seq: int = 0
+    pruned_hash: str = Field(default="", max_length=64)
+
+
+class SignOff(SQLModel, table=True):
+    """A stakeholder's approval of a service's launch (`/incident signoff`), with a hash
+    of the service's governed config then: a later change makes it stale."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    service: str = Field(max_length=80, index=True)
+    role: str = Field(max_length=40)
+    user_id: str = Field(max_length=40)
+    at: datetime = Field(sa_type=UTCDateTime)
+    config_hash: str = Field(max_length=64)
+
+
+class StageChange(SQLModel, table=True):
+    """A service moved from one rollout stage to another (`/incident stage`); the newest
+    row is the service's stage, else the config's `stage`."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    service: str = Field(max_length=80, index=True)
+    from_stage: str | None = Field(default=None, max_length=20)
+    to_stage: str = Field(max_length=20)
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor: str = Field(max_length=40)
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -354,7 +408,7 @@ class FailureCase(SQLModel, table=True):
     service: str = Field(max_length=80)
     kind: str = Field(max_length=40)
     ref: str | None = Field(default=None, max_length=200)
-    text: str | None = None  # as sent, at most 2,000 characters; escaped when shown
+    text: str | None = None  # as sent, PII masked, at most 2,000 characters; escaped when shown
     confidence: float | None = None
     at: datetime = Field(sa_type=UTCDateTime, index=True)
     received_at: datetime = Field(sa_type=UTCDateTime)

@@ -12,8 +12,6 @@ unless FIREBELL_REQUIRE_ALERTMANAGER=1 (as `.ci/run` sets) makes that a failure.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -37,86 +35,22 @@ from tests.e2e.scenario import (
     wait_declared,
 )
 from tests.harness import WEBHOOK_TOKEN, Firebell, running
-from tests.serving import free_port
+from tests.slo.pipeline import running_alertmanager
 
-ALERTMANAGER = Path("/usr/bin/prometheus-alertmanager")
 SERVICE = "checkout-assistant"  # area `model` in the e2e config
 NAME = "CheckoutLatencyHigh"
 WAIT_S = 15.0  # any one step: Alertmanager flushes a group every 2 s here
 
 
-def alertmanager_config(hook: str) -> str:
-    """Alertmanager's config: every alert to firebell's hook, grouped by name and service,
-    flushed fast (group_wait 1s, group_interval 2s), resolved notifications sent."""
-    return f"""\
-global:
-  resolve_timeout: 5s
-route:
-  receiver: firebell
-  group_by: [alertname, service]
-  group_wait: 1s
-  group_interval: 2s
-  repeat_interval: 4h
-receivers:
-  - name: firebell
-    webhook_configs:
-      - url: {json.dumps(hook)}
-        send_resolved: true
-        http_config:
-          authorization:
-            credentials: {json.dumps(WEBHOOK_TOKEN)}
-"""
-
-
 @pytest.fixture
 def alertmanager(tmp_path: Path, mitigating: Firebell) -> Iterator[str]:
-    """A real Alertmanager notifying `mitigating`; its base URL. Stopped afterwards."""
-    if not ALERTMANAGER.exists():
-        reason = "Alertmanager is not installed: apt-get install -y prometheus-alertmanager"
-        if os.environ.get("FIREBELL_REQUIRE_ALERTMANAGER") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    (tmp_path / "am.yml").write_text(alertmanager_config(f"{mitigating.url}/hooks/alertmanager"))
-    (tmp_path / "data").mkdir()
-    port = free_port()
-    with open(tmp_path / "alertmanager.log", "w") as log:
-        process = subprocess.Popen(  # noqa: S603 - a fixed binary, our own arguments
-            [
-                str(ALERTMANAGER),
-                f"--config.file={tmp_path / 'am.yml'}",
-                f"--storage.path={tmp_path / 'data'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-                "--cluster.listen-address=",
-                "--log.level=warn",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_ready(process, url, tmp_path / "alertmanager.log")
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"Alertmanager exited ({process.returncode}):\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"Alertmanager was not ready after {WAIT_S:g} s:\n{log.read_text()}")
+    """A real Alertmanager notifying `mitigating` (groups flushed every 2 s); its base URL.
+    Stopped afterwards."""
+    hook = f"{mitigating.url}/hooks/alertmanager"
+    with running_alertmanager(
+        tmp_path, hook=hook, token=WEBHOOK_TOKEN, repeat="4h", interval="2s"
+    ) as process:
+        yield process.url
 
 
 @pytest.fixture

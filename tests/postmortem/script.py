@@ -147,6 +147,7 @@ def scripted_incident(db: Store, clock: ManualClock, config: Config) -> int:
     db.call(impact.set_impact, incident_id=incident_id, actor="U01MLLEAD", edge="end", moment="now")
     added = db.call(
         followups.add,
+        config,
         incident_id=incident_id,
         actor="U01MLLEAD",
         text="Gate prompt changes on the price-accuracy eval",
@@ -154,6 +155,7 @@ def scripted_incident(db: Store, clock: ManualClock, config: Config) -> int:
     )
     db.call(
         followups.add,
+        config,
         incident_id=incident_id,
         actor="U01MLLEAD",
         text="Alert on price mismatches | within 5 minutes",

@@ -214,10 +214,12 @@ def test_app_mention_is_not_subscribed_without_a_handler() -> None:
 
 
 def test_manifest_scopes_are_the_tables_scopes_and_nothing_unused() -> None:
-    """Scopes nothing uses (users:read, usergroups:read, groups:write) are not asked for."""
+    """Scopes nothing uses (users:read, usergroups:read) are not asked for; groups:write
+    is, for the private channels of restricted incidents."""
     scopes = manifest("https://bot.example.com")["oauth_config"]["scopes"]["bot"]
     assert scopes == bot_scopes()
-    assert {"users:read", "usergroups:read", "groups:write"}.isdisjoint(scopes)
+    assert {"users:read", "usergroups:read"}.isdisjoint(scopes)
+    assert {"groups:write", "groups:read"} <= set(scopes)
     assert {"commands", "chat:write", "channels:join", "im:write"} <= set(scopes)
     assert set(FEATURES["slash_commands"].scopes) <= set(scopes)
 

@@ -1,33 +1,13 @@
-"""Who may roll back, how the receiver's answer is kept, and when drills need attention."""
+"""How the receiver's answer is kept, and when drills need attention."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.config.model import Config
-from bot.core.rollback import Drill, drill_warning, may_roll_back, truncated, who_may_roll_back
+from bot.core.rollback import Drill, drill_warning, truncated
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 WEEK = timedelta(days=7)
-
-
-def test_the_responsible_team_the_accountable_and_the_lead_may_roll_back(config: Config) -> None:
-    """The model area: ML's members (and rotation), U01MLLEAD, and the incident's lead."""
-    allowed = who_may_roll_back(config, area="model", lead="U01PL1")
-    assert allowed == ["U01ML1", "U01ML2", "U01MLLEAD", "U01PL1"]
-
-
-def test_anyone_else_may_not_roll_back(config: Config) -> None:
-    """A consulted team's member or an informed one is not answerable for the area."""
-    assert not may_roll_back(config, area="model", lead=None, user="U01DA1")
-    assert not may_roll_back(config, area="model", lead=None, user="U01PR1")
-    assert may_roll_back(config, area="model", lead=None, user="U01ML2")
-
-
-def test_the_lead_may_roll_back_only_while_lead(config: Config) -> None:
-    """Permission follows the incident's lead, not a person's past role."""
-    assert may_roll_back(config, area="infra", lead="U0OTHER", user="U0OTHER")
-    assert not may_roll_back(config, area="infra", lead=None, user="U0OTHER")
 
 
 def test_the_receivers_answer_is_cut_to_500_characters() -> None:

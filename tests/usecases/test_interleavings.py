@@ -83,7 +83,7 @@ def run(db: Store, config: Config, iid: int, op: Operation) -> None:
         "status": lambda: db.call(post_status, config, incident_id=iid, actor=who, text=arg),
         "page": lambda: db.call(page_now, config, incident_id=iid, actor=who, target=arg),
         "escalate": lambda: db.call(escalate_now, config, incident_id=iid, actor=who),
-        "note": lambda: db.call(add_note, incident_id=iid, actor=who, text=arg),
+        "note": lambda: db.call(add_note, config, incident_id=iid, actor=who, text=arg),
         "lead": lambda: db.call(set_lead, incident_id=iid, actor=who, lead=arg),
         "mitigated": lambda: db.call(mitigate, config, incident_id=iid, actor=who),
         "resolve": lambda: db.call(resolve, config, incident_id=iid, actor=who),

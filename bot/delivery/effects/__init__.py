@@ -21,6 +21,7 @@ from bot.delivery.effects.alerts import post_unrouted
 from bot.delivery.effects.followup import show_followup
 from bot.delivery.effects.postmortem import post_postmortem
 from bot.delivery.effects.review import post_review
+from bot.delivery.effects.stage import post_stage
 from bot.delivery.retry import DeliveryError
 from bot.delivery.slack import Claimed, Followup, Slack
 
@@ -51,6 +52,7 @@ EFFECTS: Mapping[str, Effect] = {
     "followup": show_followup,
     "postmortem": post_postmortem,
     "alert_backlog": post_unrouted,
+    "stage_announcement": post_stage,
 }
 
 GIVEN_UP: Mapping[str, GivenUp] = {

@@ -24,15 +24,17 @@ _PER_USER_INVITE_ERRORS = {
 
 
 async def open_channel(slack: Slack, claimed: Claimed) -> Followup | None:
-    """Create `#inc-<n>-<slug>`; a name taken by the bot's own channel is that channel,
-    one taken by anybody else's gets a suffix."""
+    """Create `#inc-<n>-<slug>` (private for a restricted incident); a name taken by
+    the bot's own channel is that channel, one taken by anybody else's gets a suffix."""
     incident = claimed.need_incident()
     if incident.channel_id:
         return None
     name = incident.channel_name
     for suffix in range(2, 12):
         try:
-            data = await slack.call("conversations.create", name=name, is_private=False)
+            data = await slack.call(
+                "conversations.create", name=name, is_private=incident.restricted
+            )
             channel_id = str(data["channel"]["id"])
             break
         except SlackCallError as err:
@@ -56,7 +58,7 @@ async def _own_channel_named(slack: Slack, name: str) -> str | None:
     for _ in range(50):
         data = await slack.call(
             "conversations.list",
-            types="public_channel",
+            types="public_channel,private_channel",  # a restricted incident's is private
             exclude_archived=True,
             limit=1000,
             cursor=cursor,

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from bot.core.pii import redact_for
 from bot.delivery.retry import MootError, PermanentError
 from bot.delivery.slack import Claimed, Followup, Slack
 from bot.delivery.slack_calls import SlackCallError
@@ -44,7 +45,7 @@ async def pin_message(slack: Slack, claimed: Claimed) -> Followup:
             raise MootError(f"message {ts} in {channel} is gone: nothing to pin") from err
         raise
     message = PinnedMessage(
-        text=str(found.get("text") or ""),
+        text=redact_for(slack.config, incident.service, str(found.get("text") or "")),
         author=_author(found),
         posted_at=_posted_at(ts),
         permalink=str(data.get("permalink") or ""),

@@ -13,6 +13,7 @@ import asyncio
 
 from bot.delivery.retry import PermanentError, TransientError
 from bot.delivery.slack import Claimed, Slack
+from bot.messages.restricted import restricted_short_summary
 from bot.postmortem.facts import Postmortem, gather
 from bot.postmortem.queueing import SHORT
 from bot.postmortem.render import short_message, summary_message
@@ -24,6 +25,9 @@ async def post_postmortem(slack: Slack, claimed: Claimed) -> None:
     incident, payload = claimed.need_incident(), claimed.row.payload
     short = payload.get("form") == SHORT
     channel = str(payload["channel"]) if short else claimed.need_channel()[1]
+    if short and incident.restricted:  # never rendered: a team's template could show more
+        await slack.post(claimed, channel, restricted_short_summary(incident))
+        return
     assert incident.id is not None  # noqa: S101 - read from the database
     try:
         facts: Postmortem | None = await slack.store.run(

@@ -13,6 +13,7 @@ from bot.incidents.undelivered import page_undelivered
 from bot.messages import events
 from bot.messages.incident import main_message, page_message
 from bot.messages.incident import notice as notice_text
+from bot.messages.restricted import restricted_line, restricted_message, restricted_post
 from bot.store.tables import Incident
 
 
@@ -29,6 +30,8 @@ async def post_main(slack: Slack, claimed: Claimed) -> Followup | None:
         runbooks=slack.runbooks,
         drill_warning=shown.drill_warning,
         alerts=shown.alerts,
+        slo=shown.slo,
+        stage=shown.stage,
     )
     return await slack.post_shown(
         claimed, incident, role="main", channel=channel, text=text, blocks=blocks
@@ -46,6 +49,8 @@ async def channel_post(slack: Slack, claimed: Claimed) -> None:
     else:
         raise PermanentError(f"timeline entry {payload.get('entry')} does not exist")
     channel = payload.get("channel") or claimed.need_channel()[1]
+    if incident.restricted and channel != incident.channel_id:
+        text = f":lock: {restricted_line(incident)}: {restricted_post()}"
     await slack.post(claimed, str(channel), text)
 
 
@@ -55,6 +60,11 @@ async def mirror(slack: Slack, claimed: Claimed) -> Followup | None:
     channel, role = str(payload["channel"]), str(payload["role"])
     if claimed.shown(role, channel):
         return None
+    if incident.restricted:  # outside its private channel: only that it is
+        text, blocks = restricted_message(incident)
+        return await slack.post_shown(
+            claimed, incident, role=role, channel=channel, text=text, blocks=blocks
+        )
     shown = await shown_facts(slack, incident)
     text, blocks = main_message(
         incident,
@@ -64,6 +74,8 @@ async def mirror(slack: Slack, claimed: Claimed) -> Followup | None:
         runbooks=slack.runbooks,
         drill_warning=shown.drill_warning,
         alerts=shown.alerts,
+        slo=shown.slo,
+        stage=shown.stage,
     )
     return await slack.post_shown(
         claimed, incident, role=role, channel=channel, text=text, blocks=blocks

@@ -8,6 +8,7 @@ from functools import partial
 from bot.delivery.effects.versions import Shown, shown_facts
 from bot.delivery.slack import Claimed, Followup, Slack
 from bot.messages.incident import main_message, page_message
+from bot.messages.restricted import restricted_message
 from bot.store.messages import mark_revisions
 
 # Roles of messages that show something of the incident other than the incident itself,
@@ -38,6 +39,8 @@ async def refresh(slack: Slack, claimed: Claimed) -> Followup | None:
                 at=datetime.fromisoformat(at) if at else datetime.now(UTC),
                 channel_id=incident.channel_id,
             )
+        elif incident.restricted and message.role != "main":
+            text, blocks = restricted_message(incident)  # a copy outside its channel
         else:
             link = None if message.role == "main" else incident.channel_id
             if shown is None:
@@ -50,6 +53,8 @@ async def refresh(slack: Slack, claimed: Claimed) -> Followup | None:
                 runbooks=slack.runbooks,
                 drill_warning=shown.drill_warning,
                 alerts=shown.alerts,
+                slo=shown.slo,
+                stage=shown.stage,
             )
         await slack.update(message.channel, message.ts, text, blocks)
         assert message.id is not None  # noqa: S101 - read from the database

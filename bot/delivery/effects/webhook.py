@@ -21,6 +21,7 @@ import httpx
 from sqlmodel import Session
 
 from bot.config.duration import format_duration
+from bot.core.pii import redact_for
 from bot.delivery.retry import DeliveryError, PermanentError, TimedOutError, TransientError
 from bot.delivery.slack import Claimed, Followup, Slack
 from bot.incidents.rollback import finish, get_rollback
@@ -123,7 +124,7 @@ async def rollback_webhook(slack: Slack, claimed: Claimed) -> Followup | None:
         succeeded=answer.is_success,
         status_code=answer.status_code,
         duration_ms=duration_ms,
-        message=answer.text,
+        message=redact_for(slack.config, row.service, answer.text),
     )
 
 
