@@ -17,7 +17,6 @@ from typing import Any
 import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from bot.audit.edge import record_edge
 from bot.incidents.acknowledge import acknowledge
 from bot.incidents.escalation import escalate_now
 from bot.incidents.lifecycle import resolve
@@ -26,6 +25,7 @@ from bot.messages.incident import ACK, ESCALATE, RESOLVE
 from bot.messages.runbooks import RUNBOOK_BUTTON
 from bot.runtime import Runtime
 from bot.slack import runbooks
+from bot.slack.audited import audit_press
 from bot.slack.errors import explain
 from bot.slack.parsing import parse_incident_id, parse_slack_id
 from bot.store.outage import describe, is_unreachable
@@ -97,24 +97,9 @@ def _listener(
             failure = err
         if answer and body.get("response_url"):
             await answer_press(runtime, respond, body["response_url"], answer, outage=outage)
-        await _audit(runtime, body, failure)
+        await audit_press(runtime, body, failure)
 
     return pressed
-
-
-async def _audit(runtime: Runtime, body: dict[str, Any], error: Exception | None) -> None:
-    """The press's audit record, with how it ended."""
-    action = body.get("actions", [{}])[0]
-    value = str(action.get("value") or "")
-    await record_edge(
-        runtime.store,
-        actor=str(body.get("user", {}).get("id", ""))[:40],
-        action=f"button.{action.get('action_id', 'unknown')}",
-        source="slack",
-        error=error,
-        detail={"value": value[:40]},
-        pii=runtime.config.pii,  # the incident's id: maybe none (a forged press)
-    )
 
 
 async def answer_press(

@@ -15,6 +15,7 @@ from bot.incidents.errors import UserError
 from bot.messages import answers
 from bot.messages.forms import DECLARE_FORM, declare_modal
 from bot.runtime import Runtime
+from bot.slack.audited import audit_submission
 from bot.slack.errors import explain
 from bot.slack.invocation import Invocation, Reply
 from bot.slack.parsing import DECLARE_USAGE, parse_declare, parse_slack_id
@@ -89,8 +90,11 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             await runtime.run(declare, runtime.config, declaration)
         except UserError as err:
             await ack(response_action="errors", errors={err.field or "title": str(err)[:150]})
+            await audit_submission(runtime, body, err)
             return
         except Exception as err:
             await ack(response_action="errors", errors={"title": explain(err)[:150]})
+            await audit_submission(runtime, body, err)
             return
         await ack()
+        await audit_submission(runtime, body, None)

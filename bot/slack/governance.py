@@ -20,6 +20,7 @@ from bot.governance.signoffs import sign_off
 from bot.governance.staging import move_stage
 from bot.incidents.errors import UserError
 from bot.runtime import Runtime
+from bot.slack.audited import audit_press
 from bot.slack.buttons import answer_press
 from bot.slack.errors import explain
 from bot.slack.invocation import Invocation, Reply, UsageError
@@ -112,13 +113,16 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
     async def pressed(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         outage = False
+        failure: Exception | None = None
         try:
             answer = await press_sign_off(runtime, body)
         except Exception as err:  # every failure becomes an answer (`explain`)
             answer = explain(err)
             outage = is_unreachable(err)
+            failure = err
         if body.get("response_url"):
             await answer_press(runtime, respond, str(body["response_url"]), answer, outage=outage)
+        await audit_press(runtime, body, failure)
 
     @app.action(DASHBOARD_ACTION)
     async def opened(ack: AsyncAck) -> None:

@@ -22,6 +22,7 @@ from bot.incidents.errors import UserError
 from bot.incidents.rollback import Plan, Refusal, prepare, start
 from bot.messages import rollback as words
 from bot.runtime import Runtime
+from bot.slack.audited import audit_press, audit_submission
 from bot.slack.buttons import answer_press
 from bot.slack.errors import explain
 from bot.slack.invocation import Invocation, Reply
@@ -40,13 +41,14 @@ async def confirm(
     incident_id: int,
     service: str | None,
     trigger_id: str | None,
-) -> str | None:
-    """Open the confirmation, or say why not (a refusal, no previous version)."""
+) -> Refusal | str | None:
+    """Open the confirmation, or say why not: the refusal (audited by `prepare`), or
+    that there is no previous version."""
     plan = await runtime.run(
         prepare, runtime.config, incident_id=incident_id, user=user, service=service
     )
     if isinstance(plan, Refusal):
-        return plan.message
+        return plan
     if plan.target is None:
         return words.no_previous_version(plan.service, plan.environment, plan.current)
     incident = await runtime.run(get_incident, incident_id=incident_id)
@@ -84,7 +86,7 @@ async def rollback_command(call: Invocation) -> Reply:
         service=call.text.strip() or None,
         trigger_id=call.trigger_id,
     )
-    return Reply(answer or "")
+    return Reply(answer.message if isinstance(answer, Refusal) else answer or "")
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
@@ -96,8 +98,11 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
     ) -> None:
         await ack()
         outage = False
+        failure: Exception | None = None
+        outcome: str | None = None
+        answer: str | None
         try:
-            answer = await confirm(
+            confirmed = await confirm(
                 runtime,
                 client,
                 user=parse_slack_id(body["user"]["id"], "user"),
@@ -105,11 +110,17 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
                 service=None,
                 trigger_id=parse_trigger_id(body.get("trigger_id")),
             )
+            if isinstance(confirmed, Refusal):
+                answer, outcome = confirmed.message, "refused"
+            else:
+                answer = confirmed
         except Exception as err:  # every failure becomes an answer (`explain`)
             answer = explain(err)
             outage = is_unreachable(err)
+            failure = err
         if answer and body.get("response_url"):
             await answer_press(runtime, respond, body["response_url"], answer, outage=outage)
+        await audit_press(runtime, body, failure, outcome=outcome)
 
     @app.view(words.CONFIRM_FORM)
     async def submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -130,11 +141,14 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             )
         except Exception as err:  # UserError and the rest: shown on the reason field
             await ack(response_action="errors", errors={words.REASON: explain(err)[:150]})
+            await audit_submission(runtime, body, err)
             return
         if isinstance(started, Refusal):
             await ack(
                 response_action="errors",
                 errors={words.REASON: started.message[:150]},
             )
+            await audit_submission(runtime, body, None, outcome="refused")
             return
         await ack()
+        await audit_submission(runtime, body, None)

@@ -18,6 +18,7 @@ from bot.incidents.errors import UserError
 from bot.incidents.runbooks import post_runbook, tick_steps
 from bot.messages.runbooks import STEPS_ACTION, StepsBlock
 from bot.runtime import Runtime
+from bot.slack.audited import audit_press
 from bot.slack.errors import explain
 from bot.slack.invocation import Invocation
 from bot.slack.parsing import parse_slack_id
@@ -100,11 +101,14 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
     @app.action(STEPS_ACTION)
     async def ticked(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
+        failure: Exception | None = None
         try:
             await tick(runtime, body)
         except Exception as err:  # every failure becomes an answer (`explain`)
+            failure = err
             if body.get("response_url"):
                 await _answer(runtime, str(body["response_url"]), explain(err))
+        await audit_press(runtime, body, failure)
 
 
 async def _answer(runtime: Runtime, response_url: str, answer: str) -> None:
