@@ -1,12 +1,14 @@
 """`firebell review [--week 2026-W48]`: the weekly failure review in the terminal.
 
-The same digest the review channel gets, every item listed. Without `--week`: the last
-complete week in the review's time zone (UTC when the config has no `review`).
+The same digest the review channel gets, every item listed, with the week's measured
+failure rates when `prometheus_url` is set. Without `--week`: the last complete week in
+the review's time zone (UTC when the config has no `review`).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from zoneinfo import ZoneInfo
 
@@ -18,6 +20,7 @@ from bot.reviews.digest import Digest
 from bot.reviews.gather import gather_digest
 from bot.reviews.render import digest_text
 from bot.reviews.week import WeekError, last_complete_week, parse_week
+from bot.slo.weekly import read_week_rates
 from bot.store.db import db_now
 
 
@@ -45,5 +48,7 @@ def review_command(args: argparse.Namespace) -> int:
         )
 
     digest = read(settings, digest_of)
-    print(digest_text(digest), end="")
+    # After the database read: Prometheus is asked outside its transaction.
+    rates = asyncio.run(read_week_rates(config, start=digest.start, end=digest.end))
+    print(digest_text(digest, rates), end="")
     return 0

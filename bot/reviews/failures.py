@@ -6,8 +6,9 @@ whose `slo` agrees a `max_failure_rate`, that rate next to the week's count of c
 
 The failure *rate* is failures per answer, and firebell never learns how many answers
 a product gave: Prometheus measures it (`firebell:slo_failure_ratio:*`, docs/slo.md).
-So the review holds the count and the agreed rate side by side and never a rate of
-its own making.
+So the review's facts hold the count and the agreed rate side by side and never a
+rate: with `prometheus_url`, the week's measured rate is read when the review is shown
+(`bot.slo.weekly`), not stored in its row.
 
 A service classified `confidential` or `pii` is counted, never quoted: its cases' text
 (masked, but a customer's words) and refs stay out of the facts, so out of the review's

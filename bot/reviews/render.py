@@ -39,6 +39,7 @@ from bot.reviews.digest import (
     Trend,
 )
 from bot.reviews.failures_text import SHOWN_SERVICES, failure_lines
+from bot.slo.weekly import WeekRates
 
 SECTION_LIMIT = 3000  # characters of a section's text
 BLOCK_LIMIT = 50  # blocks of a message
@@ -169,7 +170,7 @@ def _trend(t: Trend) -> list[str]:
     ]
 
 
-def _parts(digest: Digest, style: _Style) -> list[tuple[str, list[str]]]:
+def _parts(digest: Digest, style: _Style, rates: WeekRates | None) -> list[tuple[str, list[str]]]:
     """The review's parts: a heading and its lines, empty parts left out."""
     if not digest.incidents:
         parts = [("", [no_incidents_line(digest)])]
@@ -190,7 +191,12 @@ def _parts(digest: Digest, style: _Style) -> list[tuple[str, list[str]]]:
     if digest.failures is not None:
         shown = None if style.shown is None else SHOWN_SERVICES
         lines = failure_lines(
-            digest.failures, week=digest.week.label, words=style.words, at=style.at, shown=shown
+            digest.failures,
+            week=digest.week.label,
+            words=style.words,
+            at=style.at,
+            shown=shown,
+            rates=rates,
         )
         parts.append(("Failure cases", lines))
     parts.append(("Open follow-ups", [_followup(f, style) for f in digest.followups]))
@@ -221,15 +227,16 @@ def _sections(heading: str, lines: list[str], style: _Style) -> list[str]:
     return texts
 
 
-def digest_blocks(digest: Digest) -> tuple[str, list[Block]]:
-    """The review as a Slack message: fallback text and blocks."""
+def digest_blocks(digest: Digest, rates: WeekRates | None = None) -> tuple[str, list[Block]]:
+    """The review as a Slack message: fallback text and blocks (`rates`: the week's
+    measured failure rates, read when sent)."""
     style = _slack()
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=title_of(digest), emoji=True)),
         ContextBlock(elements=[MarkdownTextObject(text=escape(_days(digest)))]),
     ]
     body: list[Block] = []
-    for heading, lines in _parts(digest, style):
+    for heading, lines in _parts(digest, style, rates):
         if body:
             body.append(DividerBlock())
         for text in _sections(heading, _shown(lines, style, digest.week.label), style):
@@ -244,11 +251,12 @@ def digest_blocks(digest: Digest) -> tuple[str, list[Block]]:
     return fallback, blocks + body
 
 
-def digest_text(digest: Digest) -> str:
-    """The review as plain text for the terminal, every item listed."""
+def digest_text(digest: Digest, rates: WeekRates | None = None) -> str:
+    """The review as plain text for the terminal, every item listed (`rates` as for
+    `digest_blocks`)."""
     style = _terminal(digest.zone)
     out = [title_of(digest), _days(digest)]
-    for heading, lines in _parts(digest, style):
+    for heading, lines in _parts(digest, style, rates):
         out.append("")
         if heading:
             out.append(heading)

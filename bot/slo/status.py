@@ -264,7 +264,7 @@ async def read_status(
     source = shown_url(config.prometheus_url)
     asked = queries(service, slo, metrics_for(config.slo_metrics, slo.metrics))
     try:
-        values = await _ask_all(config.prometheus_url, asked, budget=budget)
+        values = await ask_all(config.prometheus_url, asked, budget=budget)
     except Unavailable as err:
         reason = f"Prometheus at {source} {err}"
         log.warning("SLO status of %s unavailable: %s", service, reason)
@@ -272,9 +272,11 @@ async def read_status(
     return status_of(service, slo, values, at=now, source=source)
 
 
-async def _ask_all(base: str, asked: Mapping[str, str], *, budget: float) -> dict[str, Value]:
-    """Every query at once, all within `budget` seconds; `Unavailable` if any could not
-    be asked (the first reason) or the budget ran out."""
+async def ask_all(
+    base: str, asked: Mapping[str, str], *, budget: float, at: datetime | None = None
+) -> dict[str, Value]:
+    """Every query at once (evaluated `at`, else now), all within `budget` seconds;
+    `Unavailable` if any could not be asked (the first reason) or the budget ran out."""
     if not base.lower().startswith(("http://", "https://")):
         raise Unavailable("cannot be asked: prometheus_url must start with http:// or https://")
     url = query_url(base)
@@ -282,7 +284,7 @@ async def _ask_all(base: str, asked: Mapping[str, str], *, budget: float) -> dic
         async with asyncio.timeout(budget):
             async with httpx.AsyncClient(timeout=budget, auth=credentials(base)) as client:
                 answers = await asyncio.gather(
-                    *(_ask(client, url, query) for query in asked.values())
+                    *(_ask(client, url, query, at) for query in asked.values())
                 )
     except TimeoutError as err:
         raise Unavailable(f"did not answer within {budget:g} s") from err
@@ -294,10 +296,13 @@ async def _ask_all(base: str, asked: Mapping[str, str], *, budget: float) -> dic
     }
 
 
-async def _ask(client: httpx.AsyncClient, url: str, query: str) -> Value | Unavailable:
+async def _ask(
+    client: httpx.AsyncClient, url: str, query: str, at: datetime | None
+) -> Value | Unavailable:
     """One instant query; a failure to ask is returned, so that the others still finish."""
+    params = {"query": query} if at is None else {"query": query, "time": f"{at.timestamp():.3f}"}
     try:
-        response = await client.get(url, params={"query": query})
+        response = await client.get(url, params=params)
     except httpx.TimeoutException:
         return Unavailable("did not answer in time")
     except httpx.ConnectError:

@@ -5,7 +5,8 @@
 (one sample), `None` (an empty result: no data), `"NaN"`, or an `Error` (Prometheus'
 error JSON with its HTTP status). A query not in `answers` is answered as Prometheus
 answers one matching no series (an empty vector). `hang` holds every request until
-`stop()` (or `HANG_S`); `requests` are the queries asked, in order.
+`stop()` (or `HANG_S`); `requests` are the queries asked, in order, `times` their
+`time=` parameters (None: asked for now).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class FakePrometheus:
         self.prefix = prefix.rstrip("/")
         self.hang = False
         self.requests: list[str] = []
+        self.times: list[str | None] = []
         self.paths: list[str] = []
         self.authorization: list[str | None] = []
         self._stopped = threading.Event()
@@ -85,8 +87,10 @@ class FakePrometheus:
 
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
-                query = parse_qs(parts.query).get("query", [""])[0]
+                asked = parse_qs(parts.query)
+                query = asked.get("query", [""])[0]
                 with fake._lock:
+                    fake.times.append(asked.get("time", [None])[0])
                     fake.paths.append(parts.path)
                     fake.requests.append(query)
                     fake.authorization.append(self.headers.get("authorization"))
@@ -136,6 +140,7 @@ def checkout_queries(service: str = "checkout-assistant") -> dict[str, str]:
         "success_30d": success("30d"),
         "failure_1h": failure("1h"),
         "failure_30d": failure("30d"),
+        "failure_7d": failure("7d"),
         "p95_1h": quantile("0.95"),
         "p99_1h": quantile("0.99"),
         "cost_1d": f'sum(increase(llm_cost_dollars_total{{service="{service}"}}[1d]))',
