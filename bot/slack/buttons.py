@@ -84,22 +84,36 @@ def _listener(
 ) -> Callable[[AsyncAck, dict[str, Any], AsyncRespond], Awaitable[None]]:
     async def pressed(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        answer: str | None
-        outage = False
-        failure: Exception | None = None
-        try:
+
+        async def work() -> str | None:
             user = parse_slack_id(body["user"]["id"], "user")
             press = Press(runtime, user, parse_incident_id(body["actions"][0].get("value")))
-            answer = await handler(press)
-        except Exception as err:  # every failure becomes an answer (`explain`)
-            answer = explain(err)
-            outage = is_unreachable(err)
-            failure = err
-        if answer and body.get("response_url"):
-            await answer_press(runtime, respond, body["response_url"], answer, outage=outage)
-        await audit_press(runtime, body, failure)
+            return await handler(press)
+
+        await answered(runtime, body, respond, work)
 
     return pressed
+
+
+async def answered(
+    runtime: Runtime,
+    body: dict[str, Any],
+    respond: AsyncRespond,
+    work: Callable[[], Awaitable[str | None]],
+) -> None:
+    """Do an acked press's `work`, answer the presser with what it says (every failure
+    becomes an answer: `explain`), then record the press and how it ended."""
+    outage = False
+    failure: Exception | None = None
+    try:
+        answer = await work()
+    except Exception as err:  # every failure becomes an answer (`explain`)
+        answer = explain(err)
+        outage = is_unreachable(err)
+        failure = err
+    if answer and body.get("response_url"):
+        await answer_press(runtime, respond, str(body["response_url"]), answer, outage=outage)
+    await audit_press(runtime, body, failure)
 
 
 async def answer_press(

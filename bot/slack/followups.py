@@ -18,12 +18,9 @@ from bot.incidents.followups import add, list_open, mark_done
 from bot.incidents.impact import set_impact
 from bot.messages import followups as words
 from bot.runtime import Runtime
-from bot.slack.audited import audit_press
-from bot.slack.buttons import answer_press
-from bot.slack.errors import explain
+from bot.slack.buttons import answered
 from bot.slack.invocation import Invocation, UsageError
 from bot.slack.parsing import MAX_NUMBER, parse_slack_id
-from bot.store.outage import is_unreachable
 
 
 def owner_and_text(text: str) -> tuple[str | None, str]:
@@ -108,14 +105,4 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
     @app.action(words.DONE_ACTION)
     async def pressed(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        outage = False
-        failure: Exception | None = None
-        try:
-            answer = await press_done(runtime, body)
-        except Exception as err:  # every failure becomes an answer (`explain`)
-            answer = explain(err)
-            outage = is_unreachable(err)
-            failure = err
-        if answer and body.get("response_url"):
-            await answer_press(runtime, respond, str(body["response_url"]), answer, outage=outage)
-        await audit_press(runtime, body, failure)
+        await answered(runtime, body, respond, lambda: press_done(runtime, body))

@@ -20,12 +20,9 @@ from bot.governance.signoffs import sign_off
 from bot.governance.staging import move_stage
 from bot.incidents.errors import UserError
 from bot.runtime import Runtime
-from bot.slack.audited import audit_press
-from bot.slack.buttons import answer_press
-from bot.slack.errors import explain
+from bot.slack.buttons import answered
 from bot.slack.invocation import Invocation, Reply, UsageError
 from bot.slack.parsing import parse_slack_id
-from bot.store.outage import is_unreachable
 
 
 def _service(call: Invocation, name: str) -> str:
@@ -112,17 +109,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
     @app.action(re.compile(rf"^{SIGN_OFF_ACTION}(:.*)?$"))
     async def pressed(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        outage = False
-        failure: Exception | None = None
-        try:
-            answer = await press_sign_off(runtime, body)
-        except Exception as err:  # every failure becomes an answer (`explain`)
-            answer = explain(err)
-            outage = is_unreachable(err)
-            failure = err
-        if body.get("response_url"):
-            await answer_press(runtime, respond, str(body["response_url"]), answer, outage=outage)
-        await audit_press(runtime, body, failure)
+        await answered(runtime, body, respond, lambda: press_sign_off(runtime, body))
 
     @app.action(DASHBOARD_ACTION)
     async def opened(ack: AsyncAck) -> None:
