@@ -60,3 +60,23 @@ def metrics_for(base: SloMetrics, override: SloMetrics) -> SloMetrics:
     return base.model_copy(
         update={key: getattr(override, key) for key in override.model_fields_set}
     )
+
+
+def success_ratio(metrics: SloMetrics, *, service: str, window: str) -> str:
+    """Requests that succeeded per request over `window` (no errors series: none failed)."""
+    errors = fill(metrics.errors, service=service, window=window)
+    requests = fill(metrics.requests, service=service, window=window)
+    return f"1 - (({errors}) or vector(0)) / ({requests})"
+
+
+def failure_ratio(metrics: SloMetrics, *, service: str, window: str) -> str:
+    """Failed answers per answer over `window` (no failures series: none failed)."""
+    failures = fill(metrics.failures, service=service, window=window)
+    answers = fill(metrics.answers, service=service, window=window)
+    return f"(({failures}) or vector(0)) / ({answers})"
+
+
+def latency_quantile(metrics: SloMetrics, quantile: str, *, service: str, window: str) -> str:
+    """The `quantile` (`0.95`) of the latency histogram's rate over `window`."""
+    buckets = fill(metrics.latency_buckets, service=service, window=window)
+    return f"histogram_quantile({quantile}, sum by (le) (rate({buckets}[{window}])))"

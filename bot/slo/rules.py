@@ -21,13 +21,16 @@ import yaml
 from bot.config.model import Config
 from bot.config.slo import Slo, SloMetrics
 from bot.slo.promql import (
+    failure_ratio,
     fill,
     label_value,
     latency,
+    latency_quantile,
     metrics_for,
     number,
     percent,
     prometheus_duration,
+    success_ratio,
     template_string,
 )
 
@@ -136,14 +139,12 @@ class _Group:
         slo, m = self.slo, self.metrics
         if slo.success_rate is not None or slo.page_below is not None:
             for w in RATIO_WINDOWS:
-                errors, requests = self.template(m.errors, w), self.template(m.requests, w)
-                yield self.record(
-                    "success_ratio", w, f"1 - (({errors}) or vector(0)) / ({requests})"
-                )
+                expr = success_ratio(m, service=self.service, window=self.window(w))
+                yield self.record("success_ratio", w, expr)
         if slo.max_failure_rate is not None:
             for w in RATIO_WINDOWS:
-                failures, answers = self.template(m.failures, w), self.template(m.answers, w)
-                yield self.record("failure_ratio", w, f"(({failures}) or vector(0)) / ({answers})")
+                expr = failure_ratio(m, service=self.service, window=self.window(w))
+                yield self.record("failure_ratio", w, expr)
         for quantile, target in (
             ("p95", slo.latency_p95 or slo.page_latency_above),
             ("p99", slo.latency_p99),
@@ -151,9 +152,9 @@ class _Group:
             if target is None:
                 continue
             for w in LATENCY_WINDOWS:
-                buckets = fill(m.latency_buckets, service=self.service, window=self.window(w))
-                rate = f"rate({buckets}[{self.window(w)}])"
-                expr = f"histogram_quantile(0.{quantile[1:]}, sum by (le) ({rate}))"
+                expr = latency_quantile(
+                    m, f"0.{quantile[1:]}", service=self.service, window=self.window(w)
+                )
                 yield self.record(f"latency_{quantile}_seconds", w, expr)
         if slo.monthly_cost is not None:
             for w in COST_WINDOWS:

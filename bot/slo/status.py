@@ -25,7 +25,14 @@ import httpx
 
 from bot.config.model import Config
 from bot.config.slo import Slo, SloMetrics
-from bot.slo.promql import fill, metrics_for, prometheus_duration
+from bot.slo.promql import (
+    failure_ratio,
+    fill,
+    latency_quantile,
+    metrics_for,
+    prometheus_duration,
+    success_ratio,
+)
 from bot.slo.rules import SLO_PERIOD
 
 log = logging.getLogger(__name__)
@@ -106,17 +113,13 @@ def queries(service: str, slo: Slo, metrics: SloMetrics) -> dict[str, str]:
         return fill(text, service=service, window=prometheus_duration(window))
 
     def success(window: timedelta) -> str:
-        errors, requests = template(metrics.errors, window), template(metrics.requests, window)
-        return f"1 - (({errors}) or vector(0)) / ({requests})"
+        return success_ratio(metrics, service=service, window=prometheus_duration(window))
 
     def failure(window: timedelta) -> str:
-        failures, answers = template(metrics.failures, window), template(metrics.answers, window)
-        return f"(({failures}) or vector(0)) / ({answers})"
+        return failure_ratio(metrics, service=service, window=prometheus_duration(window))
 
     def quantile(q: str, window: timedelta) -> str:
-        buckets = template(metrics.latency_buckets, window)
-        rate = f"rate({buckets}[{prometheus_duration(window)}])"
-        return f"histogram_quantile({q}, sum by (le) ({rate}))"
+        return latency_quantile(metrics, q, service=service, window=prometheus_duration(window))
 
     built: dict[str, str] = {}
     for sli in agreed(slo):

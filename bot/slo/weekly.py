@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.config.model import Config
-from bot.slo.promql import fill, metrics_for, prometheus_duration
+from bot.slo.promql import failure_ratio, metrics_for, prometheus_duration
 from bot.slo.status import BUDGET, Unavailable, ask_all, shown_url
 
 log = logging.getLogger(__name__)
@@ -40,9 +40,7 @@ def week_queries(config: Config, *, start: datetime, end: datetime) -> dict[str,
         if service.slo is None or service.slo.max_failure_rate is None:
             continue
         metrics = metrics_for(config.slo_metrics, service.slo.metrics)
-        failures = fill(metrics.failures, service=name, window=window)
-        answers = fill(metrics.answers, service=name, window=window)
-        built[name] = f"(({failures}) or vector(0)) / ({answers})"
+        built[name] = failure_ratio(metrics, service=name, window=window)
     return built
 
 
